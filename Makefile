@@ -1,0 +1,30 @@
+# Newcomer commands: `make demo` and `make test` (see README.md).
+PYTHON ?= python3
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+PIP    := $(PY) -m pip
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints-cpu.txt | cksum | cut -d' ' -f1)
+
+.PHONY: venv test lint bench demo clean
+
+$(STAMP): pyproject.toml constraints-cpu.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) install -q -c constraints-cpu.txt -e ".[train,pretrained,test]"
+	rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+venv: $(STAMP)
+
+test: venv
+	$(PY) -m pytest -q -ra
+
+lint: venv
+	$(PY) -m ruff check src tests benchmarks
+
+bench: venv
+	$(PY) benchmarks/model_step.py
+
+demo: venv
+	$(VENV)/bin/wavfusion demo --out demo-run
+
+clean:
+	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
