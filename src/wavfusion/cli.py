@@ -1,0 +1,48 @@
+"""The `wavfusion` command line: one entry point, one sub-command group per concern.
+
+Each concern registers its own sub-commands through a `register(subparsers)` function in its
+package (e.g. `wavfusion.data.cli`), so this file stays a table of contents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (module, sub-command group) in the order shown by --help; a module that is not written yet
+# is simply absent from the help.
+COMMAND_MODULES = [
+    "wavfusion.data.cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="wavfusion",
+        description="Multimodal speech emotion recognition with WavFusion "
+        "(audio + transcript + face video).",
+    )
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as error:
+            if error.name != module_name:
+                raise
+            continue
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "handler", None):
+        parser.print_help()
+        return 2
+    return int(args.handler(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
