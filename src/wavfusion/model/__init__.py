@@ -1,0 +1,1 @@
+"""The WavFusion model (the paper's equations): see README.md, section Model."""

@@ -1,0 +1,76 @@
+"""Save and load a WavFusion as `config.json` + `model.safetensors`. Nothing is unpickled."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from safetensors.torch import load_model as load_safetensors
+from safetensors.torch import save_model as save_safetensors
+
+from wavfusion.config import WavFusionConfig
+
+CONFIG_NAME = "config.json"
+WEIGHTS_NAME = "model.safetensors"
+PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
+FORMAT_VERSION = 1
+
+
+class UnsafeModelFileError(ValueError):
+    """A pickle-based model file: refused, since unpickling can run arbitrary code."""
+
+
+def _atomic_write(path: Path, write) -> None:
+    """write(temporary_path) then rename onto `path`, so a reader never sees half a file."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def save_model(model, folder: str | Path) -> Path:
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    values = {"wavfusion_format": FORMAT_VERSION, **model.config.to_dict()}
+    text = json.dumps(values, indent=2, sort_keys=True)
+    _atomic_write(folder / CONFIG_NAME, lambda path: Path(path).write_text(text + "\n"))
+    _atomic_write(folder / WEIGHTS_NAME, lambda path: save_safetensors(model, path))
+    return folder
+
+
+def load_model(model_class, folder: str | Path):
+    folder = Path(folder)
+    if folder.suffix.lower() in PICKLE_SUFFIXES:
+        raise UnsafeModelFileError(
+            f"{folder}: pickle-based model files are refused (they can run code when loaded); "
+            f"pass a folder with {CONFIG_NAME} and {WEIGHTS_NAME}"
+        )
+    if not folder.is_dir():
+        raise FileNotFoundError(f"{folder}: not a model folder ({CONFIG_NAME} + {WEIGHTS_NAME})")
+    weights = folder / WEIGHTS_NAME
+    if not weights.is_file():
+        pickles = sorted(p.name for p in folder.iterdir() if p.suffix.lower() in PICKLE_SUFFIXES)
+        if pickles:
+            raise UnsafeModelFileError(
+                f"{folder}: holds only pickle-based weights ({', '.join(pickles)}), which are "
+                f"refused; wavfusion reads {WEIGHTS_NAME}"
+            )
+        raise FileNotFoundError(f"{folder}: {WEIGHTS_NAME} is missing")
+    try:
+        values = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as error:
+        raise ValueError(f"{folder / CONFIG_NAME}: unreadable model config: {error}") from error
+    version = values.pop("wavfusion_format", None)
+    if version != FORMAT_VERSION:
+        raise ValueError(
+            f"{folder / CONFIG_NAME}: wavfusion_format {version!r}, expected {FORMAT_VERSION}"
+        )
+    model = model_class(WavFusionConfig.from_dict(values), load_backbone_weights=False)
+    load_safetensors(model, str(weights), strict=True)
+    return model

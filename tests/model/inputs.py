@@ -1,0 +1,65 @@
+"""Small random models and ragged inputs for the model tests (generated, never stored)."""
+
+from __future__ import annotations
+
+import torch
+from transformers import Wav2Vec2Config
+
+from wavfusion import WavFusionConfig
+
+TEXT_DIM, VISUAL_DIM = 24, 40
+
+
+def tiny_wav2vec2_config(stable_layer_norm: bool = False, layers: int = 4) -> Wav2Vec2Config:
+    """wav2vec2-base's architecture (group-norm feature encoder, post-norm layers) or
+    large-lv60's (layer norms, pre-norm layers), at toy width."""
+    return Wav2Vec2Config(
+        hidden_size=32, num_hidden_layers=layers, num_attention_heads=4, intermediate_size=64,
+        conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
+        feat_extract_norm="layer" if stable_layer_norm else "group",
+        conv_bias=stable_layer_norm, do_stable_layer_norm=stable_layer_norm,
+    )
+
+
+def small_config(backbone: str, **overrides) -> WavFusionConfig:
+    values = dict(
+        audio_backbone=backbone, deep_layers=2, text_dim=TEXT_DIM, text_hidden=16,
+        visual_dim=VISUAL_DIM, visual_hidden=16, lvc_codewords=8, encoder_heads=2,
+        shared_dim=16, classifier_hidden=16, num_classes=4,
+    )
+    values.update(overrides)
+    return WavFusionConfig(**values)
+
+
+def make_batch(batch: int = 4, seconds: float = 0.5, seed: int = 0) -> dict[str, torch.Tensor]:
+    """Ragged inputs: different audio lengths, some samples without text or video."""
+    generator = torch.Generator().manual_seed(seed)
+    samples = int(seconds * 16000)
+    audio = torch.randn(batch, samples, generator=generator)
+    audio_mask = torch.ones(batch, samples, dtype=torch.bool)
+    text = torch.randn(batch, 7, TEXT_DIM, generator=generator)
+    text_mask = torch.ones(batch, 7, dtype=torch.bool)
+    visual = torch.randn(batch, 6, VISUAL_DIM, generator=generator)
+    visual_mask = torch.ones(batch, 6, dtype=torch.bool)
+    for index in range(batch):
+        audio_mask[index, samples - index * samples // (2 * batch):] = False
+        text_mask[index, 7 - index:] = False
+        visual_mask[index, 6 - 2 * (index % 3):] = False
+    if batch > 2:
+        text_mask[1] = False  # no transcript
+        visual_mask[2] = False  # no video
+    audio = audio.masked_fill(~audio_mask, 0.0)
+    labels = torch.arange(batch) % 2
+    return dict(audio=audio, audio_mask=audio_mask, text=text, text_mask=text_mask,
+                visual=visual, visual_mask=visual_mask, labels=labels)
+
+
+def select(batch: dict[str, torch.Tensor], index: int) -> dict[str, torch.Tensor]:
+    """One sample of a batch, cut to its own length (no padding at all)."""
+    single = {}
+    for name in ("audio", "text", "visual"):
+        mask = batch[f"{name}_mask"][index]
+        length = max(int(mask.sum()), 1)
+        single[name] = batch[name][index : index + 1, :length]
+        single[f"{name}_mask"] = mask[None, :length]
+    return single
