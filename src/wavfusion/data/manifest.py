@@ -152,7 +152,7 @@ def read_manifest(path: str | Path) -> Manifest:
     and listed in `problems` with their line. Raises ManifestError only when the file as a
     whole is unusable: missing, empty, or a header without the required columns.
     """
-    path = Path(path)
+    path = Path(path).absolute()  # relative cells stay valid when the working folder changes
     if not path.is_file():
         raise ManifestError(path, "manifest file not found")
     text = path.read_bytes().decode("utf-8", errors="surrogateescape").removeprefix("\ufeff")

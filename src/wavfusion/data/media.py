@@ -230,9 +230,7 @@ def load_audio(
 def probe_video(path: str | Path) -> VideoInfo:
     """Open `path`, check it has a video stream that decodes, and describe it."""
     with _open(path) as container:
-        if not container.streams.video:
-            raise MediaError(path, f"no video stream (the file holds: {_stream_names(container)})")
-        stream = container.streams.video[0]
+        stream = _video_stream(path, container)
         try:
             first = next(container.decode(stream), None)
         except av.error.FFmpegError as error:
@@ -283,32 +281,41 @@ def load_frames(
     """
     if num_frames < 1:
         raise ValueError(f"num_frames must be at least 1, got {num_frames}")
-    with _open(path) as container:
-        if not container.streams.video:
-            raise MediaError(path, f"no video stream (the file holds: {_stream_names(container)})")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
-        origin = _stream_origin(stream)
-        begin = max(0.0, start or 0.0)
+    container = _open(path)
+    try:
+        stream = _video_stream(path, container)
         duration = _media_seconds(container, stream)
-        if not duration:  # not declared: read packet timestamps (no decoding)
-            duration = _last_packet_seconds(container, stream, origin)
-            container.seek(0)
+        if not duration:  # not declared: read packet timestamps, then start over
+            duration = _last_packet_seconds(container, stream)
+            container.close()
+            container = _open(path)
+            stream = container.streams.video[0]
         if duration <= 0:
             raise MediaError(path, "the video stream has no frames")
+        begin = max(0.0, start or 0.0)
         stop = min(end, duration) if end is not None else duration
         if stop <= begin:
             raise MediaError(
                 path, f"empty time window [{begin:g}, {stop:g}] s (the video lasts {duration:.2f} s)"
             )
+        stream.thread_type = "AUTO"
         if begin > 0:
-            container.seek(int((begin + origin) / stream.time_base), stream=stream)
+            container.seek(int((begin + _stream_origin(stream)) / stream.time_base), stream=stream)
         frames = _frames_at(path, container, stream, sample_times(begin, stop, num_frames))
+    finally:
+        container.close()
     return crop_frames(frames, size=size, crop_faces=crop_faces, region=face_region)
 
 
-def _last_packet_seconds(container, stream, origin: float) -> float:
-    last = 0.0
+def _video_stream(path, container: av.container.InputContainer) -> av.video.VideoStream:
+    if not container.streams.video:
+        raise MediaError(path, f"no video stream (the file holds: {_stream_names(container)})")
+    return container.streams.video[0]
+
+
+def _last_packet_seconds(container, stream) -> float:
+    """End time of the last packet of `stream` (demuxing only), relative to its start."""
+    origin, last = _stream_origin(stream), 0.0
     for packet in container.demux(stream):
         if packet.pts is not None:
             last = max(last, float((packet.pts + (packet.duration or 0)) * stream.time_base))

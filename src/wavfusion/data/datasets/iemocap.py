@@ -160,7 +160,7 @@ def prepare_iemocap(
     else:
         result.notes.append("protocol loso: split left empty; the fold column is the session")
     if no_text:
-        result.notes.append(f"{no_text} utterances have no transcript (text left empty)")
+        result.notes.append(f"{no_text} utterance(s) have no transcript (text left empty)")
     if no_video:
-        result.notes.append(f"{no_video} utterances have no dialog video (video left empty)")
+        result.notes.append(f"{no_video} utterance(s) have no dialog video (video left empty)")
     return result

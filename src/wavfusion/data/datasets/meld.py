@@ -65,6 +65,9 @@ def read_meld_csv(path: str | Path, result: PrepareResult | None = None) -> list
     for row in reader:
         item = f"{path.name}:{reader.line_num}"
         try:
+            short = [name for name, value in row.items() if value is None]
+            if short:
+                raise ValueError(f"too few fields ({', '.join(short)} missing)")
             emotion = row["Emotion"].strip().lower()
             if emotion not in MELD_NAMES:
                 raise ValueError(f"unknown emotion {row['Emotion']!r}")
@@ -80,7 +83,7 @@ def read_meld_csv(path: str | Path, result: PrepareResult | None = None) -> list
                     episode=(row.get("Episode") or "").strip(),
                 )
             )
-        except (AttributeError, TypeError, ValueError) as error:  # None fields of short rows
+        except ValueError as error:
             if result is None:
                 raise ValueError(f"{item}: {error}") from error
             result.skip(item, f"unreadable MELD row: {error}")
@@ -136,6 +139,6 @@ def prepare_meld(root: str | Path, out: str | Path) -> PrepareResult:
                 )
             )
         if missing:
-            result.notes.append(f"{release_split}: {missing} utterances without a clip, skipped")
+            result.notes.append(f"{release_split}: {missing} utterance(s) without a clip, skipped")
     result.notes.append("splits: MELD official (train → train, dev → val, test → test)")
     return result
