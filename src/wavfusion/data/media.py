@@ -30,6 +30,10 @@ SILENCE_PEAK = 1e-4  # a clip whose peak |sample| stays below this is silent
 DEFAULT_NUM_FRAMES = 16
 DEFAULT_FRAME_SIZE = 224
 _RESAMPLE_BLOCK = 65_536  # samples handed to the resampler at a time
+# FFmpeg probes up to 5 MB by default, reading a WAV almost whole before decoding starts (35 ms
+# for a 3 s 48 kHz clip, 0.7 ms with this). A file whose stream parameters the quick probe
+# misses is opened again with the default probe.
+_QUICK_PROBE = {"probesize": "4096"}
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +75,18 @@ def _open(path: str | Path) -> av.container.InputContainer:
     if path.stat().st_size == 0:
         raise MediaError(path, "empty file (0 bytes)")
     try:
+        container = av.open(str(path), mode="r", options=_QUICK_PROBE)
+        if _complete(container):
+            return container
+        container.close()  # the quick probe missed stream parameters: probe the usual way
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as error:
         raise MediaError(path, f"not a media file FFmpeg can read ({_ffmpeg_reason(error)})")
+
+
+def _complete(container: av.container.InputContainer) -> bool:
+    audio_ok = all(s.codec_context.sample_rate for s in container.streams.audio)
+    return audio_ok and all(s.codec_context.width for s in container.streams.video)
 
 
 def _ffmpeg_reason(error: Exception) -> str:
@@ -95,16 +108,16 @@ def _to_float_mono(frame: av.AudioFrame) -> np.ndarray:
     if kind == "u8":
         data = (data.astype(np.float32) - 128.0) / 128.0
     elif kind in _FULL_SCALE:
-        data = (data / _FULL_SCALE[kind]).astype(np.float32)
+        data = data.astype(np.float32) * np.float32(1.0 / _FULL_SCALE[kind])
     else:  # flt, dbl
         data = data.astype(np.float32, copy=False)
     return data.mean(axis=0) if channels > 1 else data[0]
 
 
-def _frame_seconds(frame: av.frame.Frame, origin: float) -> float | None:
-    if frame.pts is None or frame.time_base is None:
-        return None
-    return float(frame.pts * frame.time_base) - origin
+def _frame_seconds(frame: av.frame.Frame, tick: float, origin: float) -> float | None:
+    """Time of `frame` in seconds from the stream's start; `tick` = float(stream.time_base)
+    (float arithmetic: Fractions cost more than the decoding of a FLAC frame)."""
+    return None if frame.pts is None else frame.pts * tick - origin
 
 
 def _stream_origin(stream: av.stream.Stream) -> float:
@@ -187,13 +200,13 @@ def _decode_window(
     pieces: list[np.ndarray] = []
     rate = channels = 0
     position = begin  # seconds of the next sample, for frames that carry no timestamps
-    origin = _stream_origin(stream)
+    origin, tick = _stream_origin(stream), float(stream.time_base)
     try:
         for frame in container.decode(stream):
             if rate and frame.sample_rate != rate:
                 raise MediaError(path, f"sample rate changes mid-stream ({rate} → {frame.sample_rate})")
             rate, channels = frame.sample_rate, len(frame.layout.channels)
-            timestamp = _frame_seconds(frame, origin)
+            timestamp = _frame_seconds(frame, tick, origin)
             position = position if timestamp is None else timestamp
             block = _to_float_mono(frame)
             block_end = position + block.size / rate
@@ -326,11 +339,11 @@ def _frames_at(path, container, stream, targets: np.ndarray) -> list[np.ndarray]
     """Decode forward and pick, for each target time, the last frame shown at or before it."""
     chosen: list[av.VideoFrame] = []
     previous = None
-    origin = _stream_origin(stream)
+    origin, tick = _stream_origin(stream), float(stream.time_base)
     rate = float(stream.average_rate or 25)
     try:
         for index, frame in enumerate(container.decode(stream)):
-            timestamp = _frame_seconds(frame, origin)
+            timestamp = _frame_seconds(frame, tick, origin)
             timestamp = index / rate if timestamp is None else timestamp
             while len(chosen) < len(targets) and timestamp > targets[len(chosen)]:
                 chosen.append(previous if previous is not None else frame)
