@@ -18,8 +18,13 @@ IEMOCAP_TURNS = [
     ("M002", "sad", 2.7, 3.1, "Who told you to get in this line?"),
     ("F003", "ang", 3.2, 3.6, "You did."),
 ]
-IEMOCAP_DIALOGS = {1: "Ses01F_impro01", 2: "Ses02M_impro01", 3: "Ses03F_script01_1",
-                   4: "Ses04F_impro02", 5: "Ses05F_impro01"}
+IEMOCAP_DIALOGS = {
+    1: "Ses01F_impro01",
+    2: "Ses02M_impro01",
+    3: "Ses03F_script01_1",
+    4: "Ses04F_impro02",
+    5: "Ses05F_impro01",
+}
 IEMOCAP_VIDEO_SESSIONS = (2, 5)  # the others have no dialog video
 FEMALE_SKIN, MALE_SKIN = (225, 190, 170), (150, 110, 80)  # tell the two halves apart
 
@@ -73,12 +78,16 @@ def make_iemocap(root: Path) -> Path:
     return release
 
 
-MELD_HEADER = "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,Season,Episode,StartTime,EndTime"
+MELD_HEADER = (
+    "Sr No.,Utterance,Speaker,Emotion,Sentiment,Dialogue_ID,Utterance_ID,"
+    "Season,Episode,StartTime,EndTime"
+)
 
 
 def meld_row(number, text: str, speaker, emotion, sentiment, dialogue, utterance) -> str:
     quoted = '"' + text.replace('"', '""') + '"'
-    return f'{number},{quoted},{speaker},{emotion},{sentiment},{dialogue},{utterance},8,21,"00:16:16,059","00:16:21,731"'
+    fields = f"{number},{quoted},{speaker},{emotion},{sentiment},{dialogue},{utterance}"
+    return fields + ',8,21,"00:16:16,059","00:16:21,731"'
 
 
 def make_meld(root: Path) -> Path:
@@ -88,16 +97,25 @@ def make_meld(root: Path) -> Path:
     release = root / "MELD.Raw"
     release.mkdir(parents=True)
     train = [
-        meld_row(1, "also I was the point person on my companyâ€™s transition", "Chandler",
-                 "neutral", "neutral", 0, 0),
-        meld_row(2, "You must\x92ve had your hands full.", "The Interviewer", "neutral",
-                 "neutral", 0, 1),
+        meld_row(
+            1,
+            "also I was the point person on my companyâ€™s transition",
+            "Chandler",
+            "neutral",
+            "neutral",
+            0,
+            0,
+        ),
+        meld_row(
+            2, "You must\x92ve had your hands full.", "The Interviewer", "neutral", "neutral", 0, 1
+        ),
         meld_row(3, "That I did.", "Chandler", "joy", "positive", 0, 2),
         "4,Too short a row,Chandler",
     ]
     dev = [meld_row(1, "Oh my God, heâ€™s lost it.", "Phoebe", "surprise", "negative", 0, 0)]
-    test = [meld_row(1, "Why do all youâ€™re coffee mugs have numbers?", "Mark", "anger",
-                     "negative", 0, 0)]
+    test = [
+        meld_row(1, "Why do all youâ€™re mugs have numbers?", "Mark", "anger", "negative", 0, 0)
+    ]
     for name, rows in (("train", train), ("dev", dev), ("test", test)):
         text = "\r\n".join([MELD_HEADER, *rows]) + "\r\n"
         # a lone 0x92 byte (not UTF-8), as in copies of the release saved as Windows-1252
@@ -109,7 +127,9 @@ def make_meld(root: Path) -> Path:
         "train/train_splits/dia0_utt1.mp4": (small, tone(0.5, 16_000)),
         "dev/dev_splits_complete/dia0_utt0.mp4": (small, tone(0.5, 16_000)),
         "test/output_repeated_splits_test/dia0_utt0.mp4": (
-            [face_image()] * 10, tone(1.0, 48_000, channels=6)),
+            [face_image()] * 10,
+            tone(1.0, 48_000, channels=6),
+        ),
     }
     for name, (frames, audio) in clips.items():
         path = release / name

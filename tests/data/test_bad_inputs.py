@@ -170,7 +170,9 @@ def test_check_reports_every_bad_row_with_its_reason_and_keeps_the_good(bad_mani
     assert all(problem.line > 1 for problem in report.bad)
     notes = {problem.item: problem.reason for problem in report.notes}
     shorter = check_manifest(bad_manifest, progress=False, max_seconds=2)
-    assert "3.0 s long: truncated to the first 2 s" in {p.item: p.reason for p in shorter.notes}["ok3"]
+    assert (
+        "3.0 s long: truncated to the first 2 s" in {p.item: p.reason for p in shorter.notes}["ok3"]
+    )
     assert "content is mp3, not .wav" in notes["ok4"]
     assert "empty transcript" in notes["ok2"]
 

@@ -28,7 +28,12 @@ def test_four_classes_merge_excited_into_happy_and_drop_the_rest(iemocap_release
 def test_six_classes_keep_excited_and_frustrated(iemocap_release, tmp_path):
     result = prepare_iemocap(iemocap_release, tmp_path / "m.csv", classes=6)
     assert Counter(row.label for row in result.rows) == {
-        "neutral": 5, "happy": 5, "excited": 5, "frustrated": 5, "sad": 4, "angry": 5,
+        "neutral": 5,
+        "happy": 5,
+        "excited": 5,
+        "frustrated": 5,
+        "sad": 4,
+        "angry": 5,
     }
     assert result.dropped == {"xxx": 5}
 
@@ -67,15 +72,18 @@ def test_utterance_ids_name_speaker_and_half():
 
 def test_session5_protocol_tests_on_session5_with_speaker_disjoint_val(iemocap_release, tmp_path):
     rows = prepare_iemocap(iemocap_release, tmp_path / "m.csv").rows
-    by_split = {split: {row.speaker for row in rows if row.split == split}
-                for split in ("train", "val", "test")}
+    by_split = {
+        split: {row.speaker for row in rows if row.split == split}
+        for split in ("train", "val", "test")
+    }
     assert by_split["test"] == {"Ses05_F", "Ses05_M"}
     assert by_split["val"] and not by_split["val"] & by_split["train"]
     assert not (by_split["val"] | by_split["train"]) & by_split["test"]
 
 
-def test_loso_protocol_leaves_split_empty_and_each_fold_holds_out_a_session(iemocap_release,
-                                                                             tmp_path):
+def test_loso_protocol_leaves_split_empty_and_each_fold_holds_out_a_session(
+    iemocap_release, tmp_path
+):
     rows = prepare_iemocap(iemocap_release, tmp_path / "m.csv", protocol="loso").rows
     assert {row.split for row in rows} == {""}
     assert {row.extra["fold"] for row in rows} == {"1", "2", "3", "4", "5"}
@@ -87,17 +95,36 @@ def test_loso_protocol_leaves_split_empty_and_each_fold_holds_out_a_session(iemo
         assert test == {fold} and val and not val & train
 
 
-def test_prepare_cli_writes_a_manifest_whose_face_crops_show_the_speaker(iemocap_release,
-                                                                         tmp_path, capsys):
+def test_prepare_cli_writes_a_manifest_whose_face_crops_show_the_speaker(
+    iemocap_release, tmp_path, capsys
+):
     out = tmp_path / "out" / "iemocap.csv"
-    assert main(["data", "prepare", "iemocap", "--root", str(iemocap_release),
-                 "--out", str(out), "--classes", "6"]) == 0
+    assert (
+        main(
+            [
+                "data",
+                "prepare",
+                "iemocap",
+                "--root",
+                str(iemocap_release),
+                "--out",
+                str(out),
+                "--classes",
+                "6",
+            ]
+        )
+        == 0
+    )
     printed = capsys.readouterr().out
     assert "wrote" in printed and "29 rows" in printed and "xxx 5" in printed
     manifest = read_manifest(out)
     rows = {row.id: row for row in manifest.rows}
-    for utterance, skin in (("Ses05F_impro01_F000", FEMALE_SKIN), ("Ses05F_impro01_M000", MALE_SKIN),
-                            ("Ses02M_impro01_F000", FEMALE_SKIN), ("Ses02M_impro01_M000", MALE_SKIN)):
+    for utterance, skin in (
+        ("Ses05F_impro01_F000", FEMALE_SKIN),
+        ("Ses05F_impro01_M000", MALE_SKIN),
+        ("Ses02M_impro01_F000", FEMALE_SKIN),
+        ("Ses02M_impro01_M000", MALE_SKIN),
+    ):
         frames = manifest.load_frames(rows[utterance], 2, size=96)
         middle = np.median(frames[:, 30:66, 30:66].reshape(-1, 3), axis=0)
         other = MALE_SKIN if skin == FEMALE_SKIN else FEMALE_SKIN

@@ -14,8 +14,16 @@ from wavfusion.data.manifest import relative_path
 
 def test_write_then_read_keeps_every_field_and_extra_column(tmp_path):
     rows = [
-        ManifestRow("a", "clips/a.wav", "", "It’s “fine”, really,\nsaid she 🙂", "happy", "s1",
-                    "train", extra={"sentiment": "positive", "fold": "1"}),
+        ManifestRow(
+            "a",
+            "clips/a.wav",
+            "",
+            "It’s “fine”, really,\nsaid she 🙂",
+            "happy",
+            "s1",
+            "train",
+            extra={"sentiment": "positive", "fold": "1"},
+        ),
         ManifestRow("b", "", "/abs/b.mp4", "", "sad", "", "", extra={"sentiment": "", "fold": "2"}),
     ]
     path = write_manifest(tmp_path / "m.csv", rows)
@@ -26,16 +34,34 @@ def test_write_then_read_keeps_every_field_and_extra_column(tmp_path):
     assert manifest.problems == []
     assert manifest.extra_columns == ["sentiment", "fold"]
     for written, read in zip(rows, manifest.rows):
-        assert (read.id, read.audio, read.video, read.text, read.label, read.speaker, read.split,
-                read.extra) == (written.id, written.audio, written.video, written.text,
-                                written.label, written.speaker, written.split, written.extra)
+        assert (
+            read.id,
+            read.audio,
+            read.video,
+            read.text,
+            read.label,
+            read.speaker,
+            read.split,
+            read.extra,
+        ) == (
+            written.id,
+            written.audio,
+            written.video,
+            written.text,
+            written.label,
+            written.speaker,
+            written.split,
+            written.extra,
+        )
     assert [row.line for row in manifest.rows] == [3, 4]  # the quoted newline spans two lines
 
 
 def test_paths_resolve_against_the_manifest_folder(tmp_path, monkeypatch):
     (tmp_path / "data").mkdir()
-    write_manifest(tmp_path / "data" / "m.csv",
-                   [ManifestRow("a", "clips/a.wav", str(tmp_path / "v.mp4"), label="sad")])
+    write_manifest(
+        tmp_path / "data" / "m.csv",
+        [ManifestRow("a", "clips/a.wav", str(tmp_path / "v.mp4"), label="sad")],
+    )
     monkeypatch.chdir(tmp_path)
     manifest = read_manifest("data/m.csv")
     row = manifest.rows[0]
@@ -102,12 +128,27 @@ def test_a_row_loads_its_audio_and_face_frames(tmp_path):
     frame = side_by_side(face_image(240, 240, scale=0.8), np.full((240, 240, 3), 90, np.uint8))
     write_video(tmp_path / "dialog.mp4", [frame] * 30, fps=10, audio=(tone(3.0, 16_000), 16_000))
     rows = [
-        ManifestRow("own", "own.wav", "dialog.mp4", label="sad",
-                    extra={"start": "1.0", "end": "2.0", "face_region": "left"}),
-        ManifestRow("track", "", "dialog.mp4", label="sad",
-                    extra={"start": "1.0", "end": "2.0", "face_region": ""}),
-        ManifestRow("audio-only", "own.wav", "", label="sad", extra={"start": "", "end": "",
-                                                                      "face_region": ""}),
+        ManifestRow(
+            "own",
+            "own.wav",
+            "dialog.mp4",
+            label="sad",
+            extra={"start": "1.0", "end": "2.0", "face_region": "left"},
+        ),
+        ManifestRow(
+            "track",
+            "",
+            "dialog.mp4",
+            label="sad",
+            extra={"start": "1.0", "end": "2.0", "face_region": ""},
+        ),
+        ManifestRow(
+            "audio-only",
+            "own.wav",
+            "",
+            label="sad",
+            extra={"start": "", "end": "", "face_region": ""},
+        ),
     ]
     manifest = read_manifest(write_manifest(tmp_path / "m.csv", rows))
     own, track, audio_only = manifest.rows

@@ -27,8 +27,11 @@ def test_16k_wav_decodes_to_the_same_samples(tmp_path):
 @pytest.mark.parametrize("codec", ["pcm_u8", "pcm_s24le", "pcm_f32le", "flac"])
 def test_8bit_24bit_float_and_flac_decode_to_the_same_wave(tmp_path, codec):
     wave = tone(0.5, 16_000)
-    samples = load_audio(write_audio(tmp_path / "a.wav" if codec != "flac" else tmp_path / "a.flac",
-                                     wave, 16_000, codec))
+    samples = load_audio(
+        write_audio(
+            tmp_path / "a.wav" if codec != "flac" else tmp_path / "a.flac", wave, 16_000, codec
+        )
+    )
     tolerance = 1 / 100 if codec == "pcm_u8" else 1 / 2**14
     np.testing.assert_allclose(samples, wave[0], atol=tolerance)
 
@@ -80,7 +83,9 @@ def test_audio_of_a_video_comes_from_its_track_mixed_and_resampled(tmp_path):
     assert (decoded.source_rate, decoded.source_channels) == (48_000, 6)
     assert decoded.seconds == pytest.approx(1.0, abs=0.01)
     assert dominant_frequency(decoded.samples) == pytest.approx(300, abs=2)
-    assert np.abs(decoded.samples).max() == pytest.approx(0.5 * np.mean(1 / np.arange(1, 7)), rel=0.1)
+    assert np.abs(decoded.samples).max() == pytest.approx(
+        0.5 * np.mean(1 / np.arange(1, 7)), rel=0.1
+    )
 
 
 def numbered_frames(count: int) -> list[np.ndarray]:
@@ -142,8 +147,10 @@ def test_frames_without_a_face_are_letterboxed_whole(tmp_path):
 
 def test_face_region_crops_the_face_in_that_half(tmp_path):
     left_skin, right_skin = (225, 190, 170), (150, 110, 80)
-    frame = side_by_side(face_image(240, 240, scale=0.8, skin=left_skin),
-                         face_image(240, 240, scale=0.8, skin=right_skin))
+    frame = side_by_side(
+        face_image(240, 240, scale=0.8, skin=left_skin),
+        face_image(240, 240, scale=0.8, skin=right_skin),
+    )
     path = write_video(tmp_path / "dialog.avi", [frame] * 10, fps=5)
     for region, skin, other in (("left", left_skin, right_skin), ("right", right_skin, left_skin)):
         crop = load_frames(path, 1, face_region=region, size=96)[0]

@@ -13,8 +13,15 @@ from wavfusion.data.datasets import prepare_meld
 from wavfusion.data.datasets.meld import read_meld_csv
 from wavfusion.data.datasets.text import clean_text
 
-PUBLISHED_TRAIN = {"neutral": 4710, "joy": 1743, "surprise": 1205, "anger": 1109,
-                   "sadness": 683, "disgust": 271, "fear": 268}
+PUBLISHED_TRAIN = {
+    "neutral": 4710,
+    "joy": 1743,
+    "surprise": 1205,
+    "anger": 1109,
+    "sadness": 683,
+    "disgust": 271,
+    "fear": 268,
+}
 
 
 @pytest.mark.real_data
@@ -38,12 +45,17 @@ def test_real_csvs_without_clips_report_every_missing_clip(shared_data, tmp_path
     root = tmp_path / "MELD.Raw"
     root.mkdir()
     for name in ("train", "dev", "test"):
-        (root / f"{name}_sent_emo.csv").symlink_to(shared_data / "meld-text" / f"{name}_sent_emo.csv")
+        (root / f"{name}_sent_emo.csv").symlink_to(
+            shared_data / "meld-text" / f"{name}_sent_emo.csv"
+        )
     for folder in ("train_splits", "dev_splits_complete", "output_repeated_splits_test"):
         (root / folder).mkdir()
     result = prepare_meld(root, tmp_path / "m.csv")
     assert result.rows == [] and len(result.problems) == 9989 + 1109 + 2610
-    assert main(["data", "prepare", "meld", "--root", str(root), "--out", str(tmp_path / "m.csv")]) == 1
+    assert (
+        main(["data", "prepare", "meld", "--root", str(root), "--out", str(tmp_path / "m.csv")])
+        == 1
+    )
     printed = capsys.readouterr().out
     assert "train: 9989 utterance(s) without a clip" in printed and "and 13688 more" in printed
 
@@ -68,20 +80,26 @@ def test_prepare_uses_official_splits_and_reports_missing_clips(meld_release, tm
     result = prepare_meld(meld_release.parent, tmp_path / "m.csv")
     rows = {row.id: row for row in result.rows}
     assert {row_id: row.split for row_id, row in rows.items()} == {
-        "train_dia0_utt0": "train", "train_dia0_utt1": "train",
-        "dev_dia0_utt0": "val", "test_dia0_utt0": "test",
+        "train_dia0_utt0": "train",
+        "train_dia0_utt1": "train",
+        "dev_dia0_utt0": "val",
+        "test_dia0_utt0": "test",
     }
     assert rows["train_dia0_utt0"].text.endswith("my company’s transition")
     assert rows["train_dia0_utt1"].text == "You must’ve had your hands full."
     assert (rows["dev_dia0_utt0"].label, rows["dev_dia0_utt0"].extra["original_label"]) == (
-        "surprised", "surprise")
+        "surprised",
+        "surprise",
+    )
     assert rows["test_dia0_utt0"].audio == ""  # the clip's audio track is the audio
     assert rows["test_dia0_utt0"].video.endswith("output_repeated_splits_test/dia0_utt0.mp4")
     reasons = {problem.item.rsplit("/", 1)[-1]: problem.reason for problem in result.problems}
-    assert reasons == {"dia0_utt2.mp4": "clip missing from the release",
-                       "train_sent_emo.csv:5": "unreadable MELD row: too few fields "
-                       "(Emotion, Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, "
-                       "StartTime, EndTime missing)"}
+    assert reasons == {
+        "dia0_utt2.mp4": "clip missing from the release",
+        "train_sent_emo.csv:5": "unreadable MELD row: too few fields "
+        "(Emotion, Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, "
+        "StartTime, EndTime missing)",
+    }
 
 
 def test_prepared_manifest_checks_clean_and_decodes_six_channel_audio(meld_release, tmp_path):

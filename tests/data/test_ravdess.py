@@ -47,8 +47,10 @@ def test_original_48k_wavs_are_resampled_and_mixed_like_the_16k_release(shared_d
         assert decoded.source_rate == 48_000 and decoded.container == "wav"
         assert decoded.source_channels == (2 if path.stem in STEREO else 1), path
         assert decoded.seconds == pytest.approx(decoded.full_seconds, abs=0.001)
-        reference = decode_audio(shared_data / "ravdess-speech-16k" / path.parent.name
-                                 / f"{path.stem}.flac", max_seconds=None).samples
+        reference = decode_audio(
+            shared_data / "ravdess-speech-16k" / path.parent.name / f"{path.stem}.flac",
+            max_seconds=None,
+        ).samples
         ours = decoded.samples
         assert abs(ours.size - reference.size) <= 2, path
         length = min(ours.size, reference.size)
@@ -60,7 +62,9 @@ def test_original_48k_wavs_are_resampled_and_mixed_like_the_16k_release(shared_d
 @pytest.mark.real_data
 def test_prepare_and_check_the_real_speech_folder(ravdess_speech, tmp_path, capsys):
     out = tmp_path / "ravdess.csv"
-    assert main(["data", "prepare", "ravdess", "--root", str(ravdess_speech), "--out", str(out)]) == 0
+    assert (
+        main(["data", "prepare", "ravdess", "--root", str(ravdess_speech), "--out", str(out)]) == 0
+    )
     assert "test [17, 18, 19, 20], val [15, 16]" in capsys.readouterr().out
     assert main(["data", "check", str(out), "--labels", "ravdess", "--no-progress"]) == 0
     printed = capsys.readouterr().out
@@ -74,9 +78,11 @@ def test_prepare_and_check_the_real_speech_folder(ravdess_speech, tmp_path, caps
 
 def test_file_name_fields_are_validated():
     assert parse_name("Actor_01/02-01-06-01-02-01-12.mp4")["emotion"] == "06"
-    for name, reason in (("03-01-09-01-01-01-01.wav", "unknown emotion code 09"),
-                         ("04-01-01-01-01-01-01.wav", "unknown modality code 04"),
-                         ("hello.wav", "does not follow the RAVDESS")):
+    for name, reason in (
+        ("03-01-09-01-01-01-01.wav", "unknown emotion code 09"),
+        ("04-01-01-01-01-01-01.wav", "unknown modality code 04"),
+        ("hello.wav", "does not follow the RAVDESS"),
+    ):
         with pytest.raises(ValueError, match=reason):
             parse_name(name)
 
@@ -84,6 +90,7 @@ def test_file_name_fields_are_validated():
 def test_versions_of_a_recording_merge_and_actors_split_the_data(tmp_path):
     """Audio-only + audio-video twins make one row; a video-only file pairs with its audio-only
     twin; a lonely video-only file and a stray name are reported; song rows can be kept."""
+
     def add(name, kind):
         folder = tmp_path / f"Actor_{name[-2:]}"
         folder.mkdir(exist_ok=True)
@@ -107,13 +114,22 @@ def test_versions_of_a_recording_merge_and_actors_split_the_data(tmp_path):
     assert merged.video.endswith("01-01-03-01-01-01-01.mp4")
     assert rows["01-03-01-01-01-02"].video.endswith("02-01-03-01-01-01-02.mp4")
     assert (merged.text, merged.label, merged.speaker) == (
-        "Kids are talking by the door", "happy", "Actor_01")
+        "Kids are talking by the door",
+        "happy",
+        "Actor_01",
+    )
     assert {row.extra["gender"] for row in rows.values()} == {"male", "female"}
     reasons = sorted(problem.reason for problem in result.problems)
-    assert reasons == ["name does not follow the RAVDESS MM-VV-EE-II-SS-RR-AA convention",
-                       "video-only recording without an audio-only twin"]
+    assert reasons == [
+        "name does not follow the RAVDESS MM-VV-EE-II-SS-RR-AA convention",
+        "video-only recording without an audio-only twin",
+    ]
     splits = {row.speaker: row.split for row in rows.values()}
-    assert [splits[f"Actor_{a:02d}"] for a in range(1, 11)] == ["train"] * 6 + ["val"] * 2 + ["test"] * 2
+    assert [splits[f"Actor_{a:02d}"] for a in range(1, 11)] == ["train"] * 6 + ["val"] * 2 + [
+        "test"
+    ] * 2
     everything = prepare_ravdess(tmp_path, tmp_path / "m.csv", test_actors={1}, val_actors={2})
-    assert len(everything.rows) == 20 and set(LABEL_SETS["ravdess"]) >= {r.label for r in everything.rows}
+    assert len(everything.rows) == 20 and set(LABEL_SETS["ravdess"]) >= {
+        r.label for r in everything.rows
+    }
     assert {row.split for row in everything.rows if row.speaker == "Actor_01"} == {"test"}

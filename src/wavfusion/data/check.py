@@ -88,7 +88,9 @@ def check_row(
         notes.append(_container_note(video_path, info.container))
         video_seconds = info.seconds
         if video_seconds is not None and start is not None and start >= video_seconds:
-            raise DataError(row.id, f"start {start:g} s is past the video's end ({video_seconds:.2f} s)")
+            raise DataError(
+                row.id, f"start {start:g} s is past the video's end ({video_seconds:.2f} s)"
+            )
         if video_seconds is not None and end is not None and end > video_seconds + WINDOW_SLACK:
             notes.append(f"end {end:g} s is past the video's end ({video_seconds:.2f} s)")
     source = row.audio or row.video
@@ -162,7 +164,8 @@ def format_report(report: CheckReport, *, show: int | None = 20) -> str:
         own_audio = sum(bool(row.audio) for row in usable)
         lines.append(
             f"missing modalities: video {no_video}, text {no_text} "
-            f"(audio from its own file {own_audio}, from the video's track {len(usable) - own_audio})"
+            f"(audio from its own file {own_audio}, "
+            f"from the video's track {len(usable) - own_audio})"
         )
         lines += ["usable rows per split and class:", _split_table(usable)]
     if report.bad:

@@ -1,9 +1,9 @@
 """`wavfusion data ...`: prepare a manifest from a raw release, check a manifest.
 
-    wavfusion data prepare iemocap --root IEMOCAP_full_release --out iemocap.csv [--classes 6]
-    wavfusion data prepare meld    --root MELD.Raw --out meld.csv
-    wavfusion data prepare ravdess --root RAVDESS --out ravdess.csv [--channel speech]
-    wavfusion data check manifest.csv [--labels iemocap4] [--report problems.csv]
+wavfusion data prepare iemocap --root IEMOCAP_full_release --out iemocap.csv [--classes 6]
+wavfusion data prepare meld    --root MELD.Raw --out meld.csv
+wavfusion data prepare ravdess --root RAVDESS --out ravdess.csv [--channel speech]
+wavfusion data check manifest.csv [--labels iemocap4] [--report problems.csv]
 """
 
 from __future__ import annotations
@@ -31,37 +31,72 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     prepare = commands.add_parser("prepare", help="turn a raw dataset release into a manifest")
     datasets = prepare.add_subparsers(dest="dataset", metavar="DATASET", required=True)
     iemocap = _dataset_parser(datasets, "iemocap", "IEMOCAP_full_release", _prepare_iemocap)
-    iemocap.add_argument("--classes", type=int, choices=(4, 6), default=4,
-                         help="4: neutral/happy(+excited)/sad/angry; 6: adds excited, frustrated")
-    iemocap.add_argument("--protocol", choices=PROTOCOLS, default="session5",
-                         help="session5: session 5 is test; loso: split empty, fold = session")
+    iemocap.add_argument(
+        "--classes",
+        type=int,
+        choices=(4, 6),
+        default=4,
+        help="4: neutral/happy(+excited)/sad/angry; 6: adds excited, frustrated",
+    )
+    iemocap.add_argument(
+        "--protocol",
+        choices=PROTOCOLS,
+        default="session5",
+        help="session5: session 5 is test; loso: split empty, fold = session",
+    )
     iemocap.add_argument("--no-video", action="store_true", help="leave the video column empty")
-    iemocap.add_argument("--marker-side", choices=("left", "right"), default="left",
-                         help="half of the dialog video showing the marker-wearing actor")
+    iemocap.add_argument(
+        "--marker-side",
+        choices=("left", "right"),
+        default="left",
+        help="half of the dialog video showing the marker-wearing actor",
+    )
     _dataset_parser(datasets, "meld", "MELD.Raw", _prepare_meld)
     ravdess = _dataset_parser(datasets, "ravdess", "the RAVDESS folder", _prepare_ravdess)
-    ravdess.add_argument("--channel", choices=CHANNEL_CHOICES, default="all",
-                         help="vocal channel to keep (default: all)")
-    ravdess.add_argument("--test-actors", type=_actor_list, default=None,
-                         help="comma list of test actors (default: the highest 20%%)")
-    ravdess.add_argument("--val-actors", type=_actor_list, default=None,
-                         help="comma list of val actors (default: the next 10%%)")
+    ravdess.add_argument(
+        "--channel",
+        choices=CHANNEL_CHOICES,
+        default="all",
+        help="vocal channel to keep (default: all)",
+    )
+    ravdess.add_argument(
+        "--test-actors",
+        type=_actor_list,
+        default=None,
+        help="comma list of test actors (default: the highest 20%%)",
+    )
+    ravdess.add_argument(
+        "--val-actors",
+        type=_actor_list,
+        default=None,
+        help="comma list of val actors (default: the next 10%%)",
+    )
 
     check = commands.add_parser("check", help="validate a manifest and summarise it")
     check.add_argument("manifest", type=Path, help="manifest CSV")
-    check.add_argument("--labels", default="all",
-                       help=f"known labels: {', '.join(LABEL_SETS)} or a comma list (default all)")
-    check.add_argument("--max-seconds", type=float, default=DEFAULT_MAX_SECONDS,
-                       help="longer clips are noted (they are truncated when loaded)")
-    check.add_argument("--min-seconds", type=float, default=MIN_SECONDS,
-                       help="shorter clips are bad rows")
+    check.add_argument(
+        "--labels",
+        default="all",
+        help=f"known labels: {', '.join(LABEL_SETS)} or a comma list (default all)",
+    )
+    check.add_argument(
+        "--max-seconds",
+        type=float,
+        default=DEFAULT_MAX_SECONDS,
+        help="longer clips are noted (they are truncated when loaded)",
+    )
+    check.add_argument(
+        "--min-seconds", type=float, default=MIN_SECONDS, help="shorter clips are bad rows"
+    )
     check.add_argument("--report", type=Path, help="write every bad row and note to this CSV")
     check.add_argument("--all", action="store_true", help="print every bad row and note")
     check.add_argument("--no-progress", action="store_true", help="no progress bar")
     check.set_defaults(handler=_check)
 
 
-def _dataset_parser(datasets, name: str, root_hint: str, handler: Callable) -> argparse.ArgumentParser:
+def _dataset_parser(
+    datasets, name: str, root_hint: str, handler: Callable
+) -> argparse.ArgumentParser:
     parser = datasets.add_parser(name, help=f"{name.upper()} raw release → manifest")
     parser.add_argument("--root", type=Path, required=True, help=f"the release ({root_hint})")
     parser.add_argument("--out", type=Path, required=True, help="manifest CSV to write")
@@ -73,16 +108,21 @@ def _dataset_parser(datasets, name: str, root_hint: str, handler: Callable) -> a
 def _actor_list(text: str) -> set[int]:
     try:
         return {int(part) for part in text.split(",") if part.strip()}
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated actor numbers, got {text!r}")
+    except ValueError as error:
+        message = f"expected comma-separated actor numbers, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from error
 
 
 def _prepare_iemocap(args: argparse.Namespace) -> int:
     if _root_missing(args):
         return 1
     result = prepare_iemocap(
-        args.root, args.out, classes=args.classes, protocol=args.protocol,
-        video=not args.no_video, marker_side=args.marker_side,
+        args.root,
+        args.out,
+        classes=args.classes,
+        protocol=args.protocol,
+        video=not args.no_video,
+        marker_side=args.marker_side,
     )
     return _finish_prepare(args, result)
 
@@ -97,8 +137,11 @@ def _prepare_ravdess(args: argparse.Namespace) -> int:
     if _root_missing(args):
         return 1
     result = prepare_ravdess(
-        args.root, args.out, channel=args.channel,
-        test_actors=args.test_actors, val_actors=args.val_actors,
+        args.root,
+        args.out,
+        channel=args.channel,
+        test_actors=args.test_actors,
+        val_actors=args.val_actors,
     )
     return _finish_prepare(args, result)
 
@@ -138,8 +181,11 @@ def _check(args: argparse.Namespace) -> int:
     try:
         labels = parse_label_set(args.labels)
         report = check_manifest(
-            args.manifest, labels=labels, max_seconds=args.max_seconds,
-            min_seconds=args.min_seconds, progress=not args.no_progress,
+            args.manifest,
+            labels=labels,
+            max_seconds=args.max_seconds,
+            min_seconds=args.min_seconds,
+            progress=not args.no_progress,
         )
     except (DataError, ValueError) as error:
         print(f"error: {error}")

@@ -68,7 +68,9 @@ def largest_face(frame: np.ndarray, region: FaceRegion = None) -> tuple[int, int
     if scale < 1.0:
         grey = cv2.resize(grey, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
     min_side = max(20, int(MIN_FACE_FRACTION * grey.shape[0]))
-    boxes = detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side,) * 2)
+    boxes = detector.detectMultiScale(
+        grey, scaleFactor=1.1, minNeighbors=5, minSize=(min_side,) * 2
+    )
     if len(boxes) == 0:
         return None
     x, y, w, h = max(boxes, key=lambda box: box[2] * box[3])

@@ -81,7 +81,9 @@ def _open(path: str | Path) -> av.container.InputContainer:
         container.close()  # the quick probe missed stream parameters: probe the usual way
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as error:
-        raise MediaError(path, f"not a media file FFmpeg can read ({_ffmpeg_reason(error)})")
+        raise MediaError(
+            path, f"not a media file FFmpeg can read ({_ffmpeg_reason(error)})"
+        ) from error
 
 
 def _complete(container: av.container.InputContainer) -> bool:
@@ -184,7 +186,12 @@ def decode_audio(
     seconds = samples.size / SAMPLE_RATE
     truncated = reached > limit and limit < stop
     if truncated:
-        log.warning("%s: clip longer than %.1f s truncated to its first %.1f s", path, limit - begin, seconds)
+        log.warning(
+            "%s: clip longer than %.1f s truncated to its first %.1f s",
+            path,
+            limit - begin,
+            seconds,
+        )
     return DecodedAudio(samples, rate, channels, name, seconds, truncated, full_seconds)
 
 
@@ -204,7 +211,9 @@ def _decode_window(
     try:
         for frame in container.decode(stream):
             if rate and frame.sample_rate != rate:
-                raise MediaError(path, f"sample rate changes mid-stream ({rate} → {frame.sample_rate})")
+                raise MediaError(
+                    path, f"sample rate changes mid-stream ({rate} → {frame.sample_rate})"
+                )
             rate, channels = frame.sample_rate, len(frame.layout.channels)
             timestamp = _frame_seconds(frame, tick, origin)
             position = position if timestamp is None else timestamp
@@ -220,7 +229,7 @@ def _decode_window(
                 break
     except av.error.FFmpegError as error:
         if not pieces:
-            raise MediaError(path, f"audio does not decode ({_ffmpeg_reason(error)})")
+            raise MediaError(path, f"audio does not decode ({_ffmpeg_reason(error)})") from error
         log.warning("%s: decoding stopped early (%s)", path, _ffmpeg_reason(error))
     return pieces, rate or stream.rate or SAMPLE_RATE, channels, position
 
@@ -247,7 +256,7 @@ def probe_video(path: str | Path) -> VideoInfo:
         try:
             first = next(container.decode(stream), None)
         except av.error.FFmpegError as error:
-            raise MediaError(path, f"video does not decode ({_ffmpeg_reason(error)})")
+            raise MediaError(path, f"video does not decode ({_ffmpeg_reason(error)})") from error
         if first is None:
             raise MediaError(path, "the video stream has no frames")
         return VideoInfo(
@@ -259,7 +268,9 @@ def probe_video(path: str | Path) -> VideoInfo:
         )
 
 
-def _media_seconds(container: av.container.InputContainer, stream: av.stream.Stream) -> float | None:
+def _media_seconds(
+    container: av.container.InputContainer, stream: av.stream.Stream
+) -> float | None:
     """Duration the container declares for `stream` (None when it declares none)."""
     if stream.duration is not None and stream.time_base is not None:
         return float(stream.duration * stream.time_base)
@@ -309,7 +320,8 @@ def load_frames(
         stop = min(end, duration) if end is not None else duration
         if stop <= begin:
             raise MediaError(
-                path, f"empty time window [{begin:g}, {stop:g}] s (the video lasts {duration:.2f} s)"
+                path,
+                f"empty time window [{begin:g}, {stop:g}] s (the video lasts {duration:.2f} s)",
             )
         stream.thread_type = "AUTO"
         if begin > 0:
@@ -352,7 +364,7 @@ def _frames_at(path, container, stream, targets: np.ndarray) -> list[np.ndarray]
             previous = frame
     except av.error.FFmpegError as error:
         if previous is None:
-            raise MediaError(path, f"video does not decode ({_ffmpeg_reason(error)})")
+            raise MediaError(path, f"video does not decode ({_ffmpeg_reason(error)})") from error
         log.warning("%s: video decoding stopped early (%s)", path, _ffmpeg_reason(error))
     if previous is None and not chosen:
         raise MediaError(path, "the video stream has no frames in the requested window")

@@ -29,8 +29,10 @@ def problem_table(problems: Sequence[Problem], limit: int | None = SHOWN_PROBLEM
     rows = [([p.line or ""] if with_lines else []) + [p.item, p.reason] for p in shown]
     header = (["line"] if with_lines else []) + ["item", "reason"]
     widths = [max(len(str(row[col])) for row in [header, *rows]) for col in range(len(header))]
-    lines = ["  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
-             for row in [header, *rows]]
+    lines = [
+        "  " + "  ".join(str(c).ljust(w) for c, w in zip(row, widths)).rstrip()
+        for row in [header, *rows]
+    ]
     if len(problems) > len(shown):
         lines.append(f"  ... and {len(problems) - len(shown)} more (all in --report FILE)")
     return "\n".join(lines)

@@ -32,7 +32,8 @@ SESSIONS = (1, 2, 3, 4, 5)
 PROTOCOLS = ("session5", "loso")
 # "[6.2901 - 8.2357]<TAB>Ses01F_impro01_F000<TAB>neu<TAB>[2.5000, 2.5000, 2.5000]"
 _EVALUATION_LINE = re.compile(
-    r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)\s+\[\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)\s*\]"
+    r"^\[\s*([\d.]+)\s*-\s*([\d.]+)\s*\]\s+(\S+)\s+(\S+)"  # [start - end] utterance code
+    r"\s+\[\s*([\d.]+),\s*([\d.]+),\s*([\d.]+)\s*\]"  # [valence, arousal, dominance]
 )
 # "Ses01F_impro01_F000 [006.2901-008.2357]: Excuse me."
 _TRANSCRIPT_LINE = re.compile(r"^(\S+)\s+\[[^\]]*\]:\s?(.*)$")

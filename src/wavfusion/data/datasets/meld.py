@@ -3,9 +3,11 @@
 Layout read (`ROOT` = `MELD.Raw/` after unpacking its train/dev/test archives, or a folder
 above it; each name is searched up to three levels below ROOT)::
 
-    train_sent_emo.csv   + train_splits/dia{Dialogue_ID}_utt{Utterance_ID}.mp4               → train
-    dev_sent_emo.csv     + dev_splits_complete/dia{Dialogue_ID}_utt{Utterance_ID}.mp4        → val
-    test_sent_emo.csv    + output_repeated_splits_test/dia{Dialogue_ID}_utt{Utterance_ID}.mp4 → test
+    train_sent_emo.csv + train_splits/dia{D}_utt{U}.mp4                → split train
+    dev_sent_emo.csv   + dev_splits_complete/dia{D}_utt{U}.mp4         → split val
+    test_sent_emo.csv  + output_repeated_splits_test/dia{D}_utt{U}.mp4 → split test
+
+with D, U the CSV's Dialogue_ID and Utterance_ID.
 
 The clip is the row's `video`; its audio track is the audio (`audio` left empty). A clip that is
 missing (the release lacks a few) is reported and its utterance skipped. Text and speaker names

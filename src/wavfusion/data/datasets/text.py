@@ -11,7 +11,9 @@ from __future__ import annotations
 import re
 
 # characters Windows-1252 maps bytes 0x80-0xFF to; a run of two or more of them may be mojibake
-_CP1252_CHARS = "".join(sorted({bytes([b]).decode("cp1252", "replace") for b in range(0x80, 0x100)}))
+_CP1252_CHARS = "".join(
+    sorted({bytes([b]).decode("cp1252", "replace") for b in range(0x80, 0x100)})
+)
 _SUSPECT_RUN = re.compile("[" + re.escape(_CP1252_CHARS.replace("\ufffd", "")) + "\x80-\x9f]{2,}")
 _UTF8_LENGTH = [(0xC2, 0xE0, 2), (0xE0, 0xF0, 3), (0xF0, 0xF5, 4)]  # lead byte range → length
 
