@@ -72,6 +72,8 @@ def test_paths_resolve_against_the_manifest_folder(tmp_path, monkeypatch):
         "clips/a.wav"
     )
     assert relative_path(tmp_path / "x.wav", tmp_path / "data" / "m.csv") == "../x.wav"
+    # sharing only the filesystem root: absolute, not a chain of ../..
+    assert relative_path("/elsewhere/x.wav", tmp_path / "m.csv") == "/elsewhere/x.wav"
 
 
 def test_text_speaker_and_split_columns_may_be_left_out(tmp_path):

@@ -9,6 +9,7 @@ wavfusion data check manifest.csv [--labels iemocap4] [--report problems.csv]
 from __future__ import annotations
 
 import argparse
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,7 +19,7 @@ from wavfusion.data.datasets.iemocap import PROTOCOLS
 from wavfusion.data.datasets.labels import LABEL_SETS, parse_label_set
 from wavfusion.data.datasets.ravdess import CHANNEL_CHOICES
 from wavfusion.data.errors import DataError
-from wavfusion.data.manifest import write_manifest
+from wavfusion.data.manifest import SPLITS, write_manifest
 from wavfusion.data.media import DEFAULT_MAX_SECONDS, MIN_SECONDS
 from wavfusion.data.report import problem_table, table, write_problems
 
@@ -158,10 +159,9 @@ def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
     if result.rows:
         write_manifest(args.out, result.rows)
         print(f"wrote {args.out}: {len(result.rows)} rows")
-        splits = {}
-        for row in result.rows:
-            splits[row.split or "(none)"] = splits.get(row.split or "(none)", 0) + 1
-        print(table(["split", "rows"], sorted(splits.items())))
+        counts = Counter(row.split for row in result.rows)
+        splits = [split for split in (*SPLITS, "") if counts[split]]
+        print(table(["split", "rows"], [[split or "(none)", counts[split]] for split in splits]))
     else:
         print(f"no usable rows under {args.root}: {args.out} not written")
     for note in result.notes:

@@ -204,13 +204,17 @@ def read_manifest(path: str | Path) -> Manifest:
 
 
 def relative_path(path: str | Path, manifest_path: str | Path) -> str:
-    """`path` as written into a manifest at `manifest_path`: relative to its folder when
-    possible (POSIX separators), absolute otherwise."""
-    folder = Path(manifest_path).resolve().parent
+    """`path` as written into a manifest at `manifest_path` (POSIX separators): relative to the
+    manifest's folder when the two share a folder below the filesystem root (so moving that
+    folder keeps the manifest valid), absolute otherwise."""
+    target, folder = Path(path).absolute(), Path(manifest_path).absolute().parent
     try:
-        return Path(os.path.relpath(Path(path).resolve(), folder)).as_posix()
-    except ValueError:  # another drive on Windows
-        return Path(path).resolve().as_posix()
+        shared = Path(os.path.commonpath([target, folder]))
+    except ValueError:  # different drives on Windows
+        return target.as_posix()
+    if shared == Path(shared.anchor):
+        return target.as_posix()
+    return Path(os.path.relpath(target, folder)).as_posix()
 
 
 def write_manifest(
