@@ -63,3 +63,16 @@ def select(batch: dict[str, torch.Tensor], index: int) -> dict[str, torch.Tensor
         single[name] = batch[name][index : index + 1, :length]
         single[f"{name}_mask"] = mask[None, :length]
     return single
+
+
+def exercised(model, passes: int = 3):
+    """Run a few training-mode forwards (no gradient) so BatchNorm running statistics leave
+    their initial 0/1 values, then switch to eval: with fresh statistics padded frames come
+    out of the LVC as exact zeros and would hide a masking bug."""
+    import torch
+
+    model.train()
+    with torch.no_grad():
+        for seed in range(passes):
+            model(**make_batch(seed=100 + seed))
+    return model.eval()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from tests.model.inputs import make_batch, select, small_config
+from tests.model.inputs import exercised, make_batch, select, small_config
 from wavfusion import WavFusion
 
 CONFIGS = {
@@ -19,7 +19,7 @@ CONFIGS = {
 @pytest.mark.parametrize("name", CONFIGS)
 def test_logits_of_a_sample_alone_equal_its_logits_in_a_padded_batch(name):
     torch.manual_seed(0)
-    model = WavFusion(small_config("embedded-small", **CONFIGS[name])).eval()
+    model = exercised(WavFusion(small_config("embedded-small", **CONFIGS[name])))
     batch = make_batch()
     batch.pop("labels")
     with torch.no_grad():
@@ -60,7 +60,7 @@ def test_padding_invariance_from_cached_prefix_features_with_a_group_norm_backbo
 @pytest.mark.parametrize("modality", ["text", "visual"])
 def test_a_missing_modality_ignores_whatever_garbage_fills_its_slot(modality):
     torch.manual_seed(0)
-    model = WavFusion(small_config("embedded-small")).eval()
+    model = exercised(WavFusion(small_config("embedded-small")))
     batch = make_batch()
     batch.pop("labels")
     absent = 1 if modality == "text" else 2  # make_batch leaves these samples without it
