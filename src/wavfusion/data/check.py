@@ -44,6 +44,7 @@ class CheckReport:
     """Outcome of `check_manifest`."""
 
     manifest: Manifest
+    name: str = ""  # the manifest's path as the user gave it, for printing
     usable: list[ManifestRow] = field(default_factory=list)
     seconds: dict[str, float] = field(default_factory=dict)  # id → audio seconds, usable rows
     bad: list[Problem] = field(default_factory=list)
@@ -121,7 +122,7 @@ def check_manifest(
     """Validate every row of the manifest at `path` (decoding its media); see module docs.
     Raises ManifestError only when the file itself cannot be read."""
     manifest = read_manifest(path)
-    report = CheckReport(manifest, bad=list(manifest.problems))
+    report = CheckReport(manifest, str(path), bad=list(manifest.problems))
     rows = tqdm(manifest.rows, desc="checking", unit="row", disable=not progress, file=sys.stderr)
     for row in rows:
         try:
@@ -151,7 +152,7 @@ def format_report(report: CheckReport, *, show: int | None = 20) -> str:
     usable, seconds = report.usable, list(report.seconds.values())
     total_rows = len(report.manifest.rows) + len(report.manifest.problems)
     lines = [
-        f"{report.manifest.path}: {total_rows} rows, {len(usable)} usable, {len(report.bad)} bad",
+        f"{report.name or report.manifest.path}: {total_rows} rows, {len(usable)} usable, {len(report.bad)} bad",
     ]
     if seconds:
         lines.append(
