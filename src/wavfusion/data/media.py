@@ -78,7 +78,10 @@ def _open(path: str | Path) -> av.container.InputContainer:
         container = av.open(str(path), mode="r", options=_QUICK_PROBE)
         if _complete(container):
             return container
-        container.close()  # the quick probe missed stream parameters: probe the usual way
+        container.close()
+    except av.error.FFmpegError:
+        pass  # the quick probe missed the format or stream parameters: probe the usual way
+    try:
         return av.open(str(path), mode="r")
     except av.error.FFmpegError as error:
         raise MediaError(
