@@ -111,3 +111,12 @@ def test_prepared_manifest_checks_clean_and_decodes_six_channel_audio(meld_relea
     test_row = next(row for row in manifest.rows if row.split == "test")
     assert manifest.load_audio(test_row).size == pytest.approx(16_000, abs=700)
     assert manifest.load_frames(test_row, 3, size=64).shape == (3, 64, 64, 3)
+
+
+def test_prepare_names_a_missing_root_and_exits_non_zero(tmp_path, capsys):
+    out = tmp_path / "m.csv"
+    assert (
+        main(["data", "prepare", "meld", "--root", str(tmp_path / "nope"), "--out", str(out)]) == 1
+    )
+    assert f"{tmp_path / 'nope'}: folder not found" in capsys.readouterr().out
+    assert not out.exists()

@@ -102,7 +102,7 @@ def _dataset_parser(
     parser.add_argument("--root", type=Path, required=True, help=f"the release ({root_hint})")
     parser.add_argument("--out", type=Path, required=True, help="manifest CSV to write")
     parser.add_argument("--report", type=Path, help="write every skipped item to this CSV")
-    parser.set_defaults(handler=handler)
+    parser.set_defaults(handler=lambda args: 1 if _root_missing(args) else handler(args))
     return parser
 
 
@@ -115,8 +115,6 @@ def _actor_list(text: str) -> set[int]:
 
 
 def _prepare_iemocap(args: argparse.Namespace) -> int:
-    if _root_missing(args):
-        return 1
     result = prepare_iemocap(
         args.root,
         args.out,
@@ -129,14 +127,10 @@ def _prepare_iemocap(args: argparse.Namespace) -> int:
 
 
 def _prepare_meld(args: argparse.Namespace) -> int:
-    if _root_missing(args):
-        return 1
     return _finish_prepare(args, prepare_meld(args.root, args.out))
 
 
 def _prepare_ravdess(args: argparse.Namespace) -> int:
-    if _root_missing(args):
-        return 1
     result = prepare_ravdess(
         args.root,
         args.out,
