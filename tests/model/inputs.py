@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import torch
-from transformers import Wav2Vec2Config
+from transformers import Wav2Vec2Config, WhisperConfig
 
 from wavfusion import WavFusionConfig
 
@@ -18,6 +18,17 @@ def tiny_wav2vec2_config(stable_layer_norm: bool = False, layers: int = 4) -> Wa
         conv_dim=(16,) * 7, num_conv_pos_embeddings=16, num_conv_pos_embedding_groups=4,
         feat_extract_norm="layer" if stable_layer_norm else "group",
         conv_bias=stable_layer_norm, do_stable_layer_norm=stable_layer_norm,
+    )
+
+
+def tiny_whisper_config(layers: int = 4) -> WhisperConfig:
+    """Whisper's architecture (pre-norm encoder, k_proj without bias) at toy width."""
+    return WhisperConfig(
+        d_model=32, encoder_layers=layers, encoder_attention_heads=4, encoder_ffn_dim=64,
+        decoder_layers=1, decoder_attention_heads=4, decoder_ffn_dim=64, vocab_size=64,
+        num_mel_bins=80, max_source_positions=1500, max_target_positions=16,
+        pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=0,
+        suppress_tokens=None, begin_suppress_tokens=None,
     )
 
 

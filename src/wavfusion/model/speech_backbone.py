@@ -38,6 +38,10 @@ class SpeechBackbone(nn.Module):
 
     width: int
     heads: int
+    attention_dropout: float
+    expects_normalized_audio: bool
+    """True when the front-end wants zero-mean unit-variance audio (wav2vec2); Whisper's
+    log-mel front-end wants the waveform's own level."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -68,7 +72,8 @@ class SpeechBackbone(nn.Module):
     ) -> None:
         """Keep layers[:shallow] as they are and rebuild layers[shallow:] as FusionLayers.
 
-        fusion_factory(pretrained_attention) -> GatedCrossModalAttention.
+        fusion_factory(pretrained_attention, heads, attention_dropout)
+            -> GatedCrossModalAttention.
         """
         if not 0 <= shallow_layers <= len(layers):
             raise BackboneError(
@@ -78,7 +83,9 @@ class SpeechBackbone(nn.Module):
         deep = []
         for layer in layers[shallow_layers:]:
             parts = self.layer_parts(layer)
-            fusion: GatedCrossModalAttention = fusion_factory(parts.attention)
+            fusion: GatedCrossModalAttention = fusion_factory(
+                parts.attention, self.heads, self.attention_dropout
+            )
             deep.append(
                 FusionLayer(
                     fusion,
@@ -94,6 +101,14 @@ class SpeechBackbone(nn.Module):
 
     def layer_parts(self, layer: nn.Module) -> LayerParts:
         raise NotImplementedError
+
+    def config_dict(self) -> dict:
+        """The family's HF config (`self.hf_config`), JSON-ready, with its `model_type`: saved
+        with a WavFusion so that it rebuilds without the original weights folder."""
+        values = self.hf_config.to_dict()
+        for key in ("transformers_version", "_name_or_path", "architectures"):
+            values.pop(key, None)
+        return values
 
     def freeze_shallow(self) -> None:
         """Freeze the front-end and shallow layers (requires_grad off, always in eval mode)."""

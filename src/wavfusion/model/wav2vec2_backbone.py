@@ -86,6 +86,8 @@ class Wav2Vec2Backbone(SpeechBackbone):
         self.hf_config = config
         self.width = config.hidden_size
         self.heads = config.num_attention_heads
+        self.attention_dropout = config.attention_dropout
+        self.expects_normalized_audio = True
         self.feature_extractor = model.feature_extractor
         self.feature_projection = model.feature_projection
         self.position_embedding = model.encoder.pos_conv_embed
@@ -98,6 +100,10 @@ class Wav2Vec2Backbone(SpeechBackbone):
             list(model.encoder.layers), shallow_layers, final_norm, fusion_factory,
             config.hidden_dropout,
         )
+
+    @staticmethod
+    def depth(model: Wav2Vec2Model) -> int:
+        return model.config.num_hidden_layers
 
     def output_frames(self, sample_counts: torch.Tensor) -> torch.Tensor:
         frames = sample_counts
@@ -129,10 +135,3 @@ class Wav2Vec2Backbone(SpeechBackbone):
             feed_forward_norm=layer.final_layer_norm,
             pre_norm=isinstance(layer, Wav2Vec2EncoderLayerStableLayerNorm),
         )
-
-    def config_dict(self) -> dict[str, Any]:
-        """The HF config, JSON-ready, for rebuilding without the original folder."""
-        values = self.hf_config.to_dict()
-        for key in ("transformers_version", "_name_or_path", "architectures"):
-            values.pop(key, None)
-        return values

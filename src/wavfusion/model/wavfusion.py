@@ -21,11 +21,10 @@ from torch import nn
 
 from wavfusion.config import WavFusionConfig
 from wavfusion.model.encoders import TextEncoder, VisualEncoder
-from wavfusion.model.fusion import GatedCrossModalAttention
 from wavfusion.model.losses import SharedEncoder, modality_margin_loss, total_loss
 from wavfusion.model.masking import masked_mean, zero_padding
-from wavfusion.model.speech_backbone import BackboneError, SpeechBackbone, normalize_waveform
-from wavfusion.model.wav2vec2_backbone import Wav2Vec2Backbone, resolve_wav2vec2
+from wavfusion.model.backbones import build_backbone
+from wavfusion.model.speech_backbone import SpeechBackbone, normalize_waveform
 
 
 @dataclass
@@ -155,7 +154,7 @@ class WavFusion(nn.Module):
             raise ValueError("audio is an enabled modality: pass `audio` or `audio_features`")
         if audio_mask is None:
             audio_mask = torch.ones_like(audio, dtype=torch.bool)
-        if self.config.normalize_audio:
+        if self.config.normalize_audio and self.backbone.expects_normalized_audio:
             audio = normalize_waveform(audio, audio_mask)
         return self.backbone.shallow_forward(audio, audio_mask)
 
@@ -182,37 +181,3 @@ class WavFusion(nn.Module):
 
         return load_model(cls, folder)
 
-
-def build_backbone(config: WavFusionConfig, load_weights: bool) -> SpeechBackbone:
-    """Resolve config.audio_backbone, split it, freeze the prefix; fills the resolved
-    settings (shallow_layers, freeze_shallow, audio_backbone_config) back into `config`."""
-    model, pretrained = resolve_wav2vec2(
-        config.audio_backbone,
-        config.pretrained_backbone and load_weights,
-        config.audio_backbone_config,
-    )
-    depth = model.config.num_hidden_layers
-    shallow = depth - config.deep_layers if config.shallow_layers is None else config.shallow_layers
-    if shallow + config.deep_layers != depth or shallow < 0:
-        raise BackboneError(
-            f"{config.audio_backbone!r} has {depth} layers: shallow_layers ({shallow}) + "
-            f"deep_layers ({config.deep_layers}) must equal {depth}"
-        )
-
-    def fusion_factory(attention: nn.Module) -> GatedCrossModalAttention:
-        return GatedCrossModalAttention(
-            attention,
-            heads=model.config.num_attention_heads,
-            dropout=model.config.attention_dropout,
-            text_dim=config.text_hidden if "text" in config.modalities else None,
-            visual_dim=config.visual_hidden if "visual" in config.modalities else None,
-        )
-
-    backbone = Wav2Vec2Backbone(model, shallow, fusion_factory)
-    config.shallow_layers = shallow
-    config.audio_backbone_config = backbone.config_dict()
-    if config.freeze_shallow is None:
-        config.freeze_shallow = pretrained
-    if config.freeze_shallow:
-        backbone.freeze_shallow()
-    return backbone
