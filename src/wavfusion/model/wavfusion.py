@@ -152,6 +152,13 @@ class WavFusion(nn.Module):
             return features.to(self.classifier[1].weight.dtype), features_mask
         if audio is None:
             raise ValueError("audio is an enabled modality: pass `audio` or `audio_features`")
+        return self.audio_prefix(audio, audio_mask)
+
+    def audio_prefix(self, audio: torch.Tensor, audio_mask: torch.Tensor | None = None):
+        """Eq 7 on raw audio: (batch, samples) 16 kHz -> X^a (batch, frames, width) and its
+        (batch, frames) mask. What `audio_features` expects, so what a feature cache stores
+        (one clip at a time, or any batch: the result does not depend on padding, except for
+        wav2vec2-base's group-norm feature encoder)."""
         if audio_mask is None:
             audio_mask = torch.ones_like(audio, dtype=torch.bool)
         if self.config.normalize_audio and self.backbone.expects_normalized_audio:
