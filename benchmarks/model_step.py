@@ -40,11 +40,11 @@ def main() -> None:
     model = WavFusion(config)
     batch = args.batch
     audio = torch.randn(batch, int(args.seconds * 16000))
-    inputs = dict(
-        text=torch.randn(batch, 20, config.text_dim),
-        visual=torch.randn(batch, 16, config.visual_dim),
-        labels=torch.arange(batch) % config.num_classes,
-    )
+    inputs = {
+        "text": torch.randn(batch, 20, config.text_dim),
+        "visual": torch.randn(batch, 16, config.visual_dim),
+        "labels": torch.arange(batch) % config.num_classes,
+    }
     with torch.no_grad():
         model.eval()
         from_raw = model(audio=audio, **inputs).logits

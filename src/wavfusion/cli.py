@@ -14,6 +14,8 @@ import sys
 # is simply absent from the help.
 COMMAND_MODULES = [
     "wavfusion.data.cli",
+    "wavfusion.features.cli",
+    "wavfusion.training.cli",
 ]
 
 
@@ -28,8 +30,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(module_name)
         except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
+            if error.name is None or not module_name.startswith(error.name):
+                raise  # a real import error inside the module, not a missing module
             continue
         module.register(subparsers)
     return parser

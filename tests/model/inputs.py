@@ -33,11 +33,11 @@ def tiny_whisper_config(layers: int = 4) -> WhisperConfig:
 
 
 def small_config(backbone: str, **overrides) -> WavFusionConfig:
-    values = dict(
-        audio_backbone=backbone, deep_layers=2, text_dim=TEXT_DIM, text_hidden=16,
-        visual_dim=VISUAL_DIM, visual_hidden=16, lvc_codewords=8, encoder_heads=2,
-        shared_dim=16, classifier_hidden=16, num_classes=4,
-    )
+    values = {
+        "audio_backbone": backbone, "deep_layers": 2, "text_dim": TEXT_DIM, "text_hidden": 16,
+        "visual_dim": VISUAL_DIM, "visual_hidden": 16, "lvc_codewords": 8, "encoder_heads": 2,
+        "shared_dim": 16, "classifier_hidden": 16, "num_classes": 4,
+    }
     values.update(overrides)
     return WavFusionConfig(**values)
 
@@ -61,8 +61,8 @@ def make_batch(batch: int = 4, seconds: float = 0.5, seed: int = 0) -> dict[str,
         visual_mask[2] = False  # no video
     audio = audio.masked_fill(~audio_mask, 0.0)
     labels = torch.arange(batch) % 2
-    return dict(audio=audio, audio_mask=audio_mask, text=text, text_mask=text_mask,
-                visual=visual, visual_mask=visual_mask, labels=labels)
+    return {"audio": audio, "audio_mask": audio_mask, "text": text, "text_mask": text_mask,
+                "visual": visual, "visual_mask": visual_mask, "labels": labels}
 
 
 def select(batch: dict[str, torch.Tensor], index: int) -> dict[str, torch.Tensor]:

@@ -76,8 +76,12 @@ def modality_margin_loss(
 
 
 def total_loss(
-    logits: torch.Tensor, labels: torch.Tensor, margin_term: torch.Tensor, margin_weight: float
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    margin_term: torch.Tensor,
+    margin_weight: float,
+    class_weights: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """Eq 14-15: L = CE + lambda * L_mar. Returns (L, CE)."""
-    cross_entropy = F.cross_entropy(logits, labels)  # Eq 14
+    """Eq 14-15: L = CE + lambda * L_mar (CE optionally class-weighted). Returns (L, CE)."""
+    cross_entropy = F.cross_entropy(logits, labels, weight=class_weights)  # Eq 14
     return cross_entropy + margin_weight * margin_term, cross_entropy  # Eq 15

@@ -22,18 +22,18 @@ from wavfusion.model.speech_backbone import BackboneError, LayerParts, SpeechBac
 # laptop CPU; its feature encoder uses layer norm (not wav2vec2-base's group norm over time), so
 # a clip's features do not depend on the padding of its batch.
 EMBEDDED_WAV2VEC2: dict[str, dict[str, Any]] = {
-    "embedded-small": dict(
-        hidden_size=256,
-        num_hidden_layers=4,
-        num_attention_heads=4,
-        intermediate_size=1024,
-        conv_dim=(256, 256, 256, 256, 256, 256, 256),
-        feat_extract_norm="layer",
-        conv_bias=True,
-        num_conv_pos_embeddings=64,
-        num_conv_pos_embedding_groups=8,
-        do_stable_layer_norm=False,
-    ),
+    "embedded-small": {
+        "hidden_size": 256,
+        "num_hidden_layers": 4,
+        "num_attention_heads": 4,
+        "intermediate_size": 1024,
+        "conv_dim": (256, 256, 256, 256, 256, 256, 256),
+        "feat_extract_norm": "layer",
+        "conv_bias": True,
+        "num_conv_pos_embeddings": 64,
+        "num_conv_pos_embedding_groups": 8,
+        "do_stable_layer_norm": False,
+    },
     "wav2vec2-base-random": {},  # transformers' Wav2Vec2Config defaults are wav2vec2-base
 }
 

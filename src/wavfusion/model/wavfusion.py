@@ -20,10 +20,10 @@ import torch
 from torch import nn
 
 from wavfusion.config import WavFusionConfig
+from wavfusion.model.backbones import build_backbone
 from wavfusion.model.encoders import TextEncoder, VisualEncoder
 from wavfusion.model.losses import SharedEncoder, modality_margin_loss, total_loss
 from wavfusion.model.masking import masked_mean, zero_padding
-from wavfusion.model.backbones import build_backbone
 from wavfusion.model.speech_backbone import SpeechBackbone, normalize_waveform
 
 
@@ -86,6 +86,7 @@ class WavFusion(nn.Module):
         visual: torch.Tensor | None = None,
         visual_mask: torch.Tensor | None = None,
         labels: torch.Tensor | None = None,
+        class_weights: torch.Tensor | None = None,
     ) -> WavFusionOutput:
         """All masks are bool, True = real data; a sample whose text_mask / visual_mask is all
         False has no transcript / video.
@@ -96,6 +97,7 @@ class WavFusion(nn.Module):
         text: (batch, tokens, text_dim) frozen token features (Eq 5), text_mask (batch, tokens).
         visual: (batch, frames, visual_dim) frozen per-frame features (Eq 1), visual_mask.
         labels: (batch,) class ids; when given, the losses of Eq 13-15 are returned too.
+        class_weights: (num_classes,) optional weights of the cross-entropy (Eq 14).
         """
         config = self.config
         pooled: dict[str, torch.Tensor] = {}
@@ -138,7 +140,7 @@ class WavFusion(nn.Module):
                     self.shared_encoder(pooled), present, labels, config.margin
                 )
             output.loss, output.cross_entropy = total_loss(
-                output.logits, labels, margin, config.margin_weight
+                output.logits, labels, margin, config.margin_weight, class_weights
             )
             output.margin_loss = margin
         return output

@@ -1,0 +1,1 @@
+"""Training, evaluation and cross-validation with Lightning (issue: cache, train, evaluate)."""

@@ -1,0 +1,145 @@
+"""`wavfusion train`, `wavfusion evaluate`, `wavfusion cv`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+MODEL_OPTIONS = {
+    # flag: (WavFusionConfig field, type, help)
+    "--audio-backbone": ("audio_backbone", str, ("backbone name, folder or cached hub id "
+                         "(default: the bundled Whisper tiny.en)")),
+    "--deep-layers": ("deep_layers", int, "deep (fusion) layers; 0 = concat baseline"),
+    "--shallow-layers": ("shallow_layers", int, "frozen prefix layers (default: depth - deep)"),
+    "--modalities": ("modalities", lambda s: s.split(","), "comma list of audio,text,visual"),
+    "--margin-weight": ("margin_weight", float, "lambda of Eq 15 (default 1)"),
+    "--margin": ("margin", float, "alpha of Eq 13 (default 0.5)"),
+    "--dropout": ("dropout", float, "dropout of the trainable parts"),
+}
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("model (WavFusionConfig)")
+    for flag, (_, kind, text) in MODEL_OPTIONS.items():
+        group.add_argument(flag, type=kind, help=text)
+    group.add_argument("--no-lvc", action="store_true", help="visual encoder without LVC "
+                       "(Table 4)")
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--manifest", type=Path, required=True, help="manifest CSV")
+    parser.add_argument("--cache", type=Path, help="feature cache folder (default: OUT/cache; "
+                        "extracted on first use, refused if made with other settings)")
+    parser.add_argument("--out", type=Path, required=True, help="run folder to write")
+    group = parser.add_argument_group("training")
+    group.add_argument("--epochs", type=int, default=20)
+    group.add_argument("--batch-size", type=int, default=16)
+    group.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate")
+    group.add_argument("--weight-decay", type=float, default=0.01)
+    group.add_argument("--patience", type=int, default=5,
+                       help="early stopping: epochs without a better validation weighted F1")
+    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--class-weighting", action="store_true",
+                       help="inverse-frequency class weights in the cross-entropy")
+    group.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
+    group.add_argument("--precision", default="32-true", help="Lightning precision, e.g. "
+                       "bf16-mixed")
+    group.add_argument("--accelerator", default="cpu", help="cpu, gpu, auto")
+    group.add_argument("--devices", default="1", help="number of devices (DDP when > 1)")
+    group.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
+    group.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    group.add_argument("--raw-audio", action="store_true",
+                       help="decode and run the frozen prefix every step instead of caching it")
+    group.add_argument("--no-progress", action="store_true")
+    add_model_options(parser)
+
+
+def settings_from(args: argparse.Namespace):
+    from wavfusion import WavFusionConfig
+    from wavfusion.training.run import TrainSettings
+
+    values = {field: getattr(args, flag[2:].replace("-", "_"))
+              for flag, (field, _, _) in MODEL_OPTIONS.items()}
+    values = {k: v for k, v in values.items() if v is not None}
+    if args.no_lvc:
+        values["use_lvc"] = False
+    devices = int(args.devices) if args.devices.isdigit() else args.devices
+    return TrainSettings(
+        manifest=args.manifest, out=args.out, cache=args.cache, epochs=args.epochs,
+        batch_size=args.batch_size, learning_rate=args.lr, weight_decay=args.weight_decay,
+        patience=args.patience, seed=args.seed, class_weighting=args.class_weighting,
+        accumulate=args.accumulate, precision=args.precision, accelerator=args.accelerator,
+        devices=devices, strategy=args.strategy, num_workers=args.workers,
+        raw_audio=args.raw_audio, progress=not args.no_progress,
+        model=WavFusionConfig(**values),
+    )
+
+
+def _print_metrics(results: dict) -> None:
+    for split in ("val", "test"):
+        if split in results:
+            m = results[split]
+            print(f"{split:>5}: n={m['num_samples']}  acc {m['accuracy']:.2f}  "
+                  f"WF1 {m['weighted_f1']:.2f}  UAR {m['uar']:.2f}")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from wavfusion.training.run import train
+
+    results = train(settings_from(args))
+    if results:
+        _print_metrics(results)
+        print(f"wrote {args.out}/ (model.safetensors, config.json, metrics.json, confusion.png)")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from wavfusion.training.run import evaluate
+
+    results = evaluate(args.model, args.manifest, args.split, args.cache, args.out,
+                       args.batch_size, progress=not args.no_progress)
+    m = results[args.split]
+    print(json.dumps({k: m[k] for k in ("num_samples", "accuracy", "weighted_f1", "uar")}))
+    return 0
+
+
+def run_cv(args: argparse.Namespace) -> int:
+    from wavfusion.training.cv import cross_validate, markdown_table
+
+    result = cross_validate(settings_from(args), args.protocol)
+    print(markdown_table(result["folds"], result["summary"]))
+    print(f"wrote {args.out}/cv.json and cv.md")
+    return 0
+
+
+def register(subparsers) -> None:
+    train = subparsers.add_parser(
+        "train", help="train WavFusion on a manifest",
+        description="Train on the manifest's train split, select the epoch with the best "
+        "validation weighted F1 (early stopping), and evaluate it on val and test. Writes "
+        "OUT/config.json, model.safetensors, metrics.json, confusion.png, logs/, run.json, "
+        "command.txt. Frozen features are read from (or first extracted into) the cache.")
+    add_training_options(train)
+    train.set_defaults(handler=run_train)
+
+    evaluate = subparsers.add_parser(
+        "evaluate", help="score a trained model on a manifest split",
+        description="Writes metrics.json and confusion.png (default folder: "
+        "MODEL/evaluate-SPLIT).")
+    evaluate.add_argument("--model", type=Path, required=True, help="a run folder")
+    evaluate.add_argument("--manifest", type=Path, required=True)
+    evaluate.add_argument("--split", default="test")
+    evaluate.add_argument("--cache", type=Path)
+    evaluate.add_argument("--out", type=Path)
+    evaluate.add_argument("--batch-size", type=int, default=16)
+    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.set_defaults(handler=run_evaluate)
+
+    cv = subparsers.add_parser(
+        "cv", help="cross-validate (folds, mean ± std)",
+        description="given: the manifest's split; session5: fold 5 is test; loso: each "
+        "`fold` value in turn (IEMOCAP sessions). Writes OUT/fold-*/, cv.json, cv.md.")
+    cv.add_argument("--protocol", choices=["given", "session5", "loso"], default="given")
+    add_training_options(cv)
+    cv.set_defaults(handler=run_cv)

@@ -1,0 +1,88 @@
+"""The science half of training: WavFusion + its losses + metrics, as a LightningModule.
+
+Everything engineering (devices, precision, DDP, accumulation, logging) is Lightning's.
+"""
+
+from __future__ import annotations
+
+import lightning as L
+import numpy as np
+import torch
+
+from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.training.metrics import classification_metrics
+
+MODEL_INPUTS = ("audio", "audio_mask", "audio_features", "audio_features_mask", "text",
+                "text_mask", "visual", "visual_mask", "labels")
+
+
+def model_inputs(batch: dict) -> dict:
+    return {key: value for key, value in batch.items() if key in MODEL_INPUTS}
+
+
+class WavFusionModule(L.LightningModule):
+    """AdamW over the trainable parameters only (the frozen prefix is excluded); validation
+    weighted F1 is logged as `val_wf1` for early stopping and best-model selection."""
+
+    def __init__(
+        self,
+        config: WavFusionConfig,
+        learning_rate: float = 1e-4,
+        weight_decay: float = 0.01,
+        class_weights: list[float] | None = None,
+        model: WavFusion | None = None,
+    ) -> None:
+        super().__init__()
+        self.model = model if model is not None else WavFusion(config)
+        self.learning_rate = learning_rate
+        self.weight_decay = weight_decay
+        weights = None if class_weights is None else torch.tensor(class_weights)
+        self.register_buffer("class_weights", weights, persistent=False)
+        self._validation: list[tuple[torch.Tensor, torch.Tensor]] = []
+
+    def forward(self, batch: dict):
+        return self.model(**model_inputs(batch), class_weights=self.class_weights)
+
+    def training_step(self, batch: dict, batch_index: int) -> torch.Tensor:
+        output = self(batch)
+        size = len(batch["ids"])
+        self.log("train_loss", output.loss, batch_size=size, prog_bar=True, sync_dist=True)
+        self.log("train_margin_loss", output.margin_loss, batch_size=size, sync_dist=True)
+        return output.loss
+
+    def validation_step(self, batch: dict, batch_index: int) -> None:
+        output = self(batch)
+        self.log("val_loss", output.loss, batch_size=len(batch["ids"]), sync_dist=True)
+        self._validation.append((output.logits.argmax(-1), batch["labels"]))
+
+    def on_validation_epoch_end(self) -> None:
+        if not self._validation:
+            return
+        predictions = torch.cat([p for p, _ in self._validation])
+        labels = torch.cat([t for _, t in self._validation])
+        self._validation.clear()
+        if self.trainer.world_size > 1:  # every rank saw a shard: gather before scoring
+            predictions = self.all_gather(predictions).flatten()
+            labels = self.all_gather(labels).flatten()
+        names = self.model.config.labels or [str(i) for i in range(self.model.config.num_classes)]
+        scores = classification_metrics(labels.cpu().numpy(), predictions.cpu().numpy(), names)
+        self.log("val_wf1", scores["weighted_f1"], prog_bar=True, rank_zero_only=False)
+        self.log("val_acc", scores["accuracy"], prog_bar=True, rank_zero_only=False)
+
+    def configure_optimizers(self):
+        trainable = [p for p in self.model.parameters() if p.requires_grad]
+        return torch.optim.AdamW(trainable, lr=self.learning_rate, weight_decay=self.weight_decay)
+
+
+@torch.no_grad()
+def predict(model: WavFusion, loader) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(probabilities (n, classes), labels (n,), ids) over a DataLoader, eval mode."""
+    model.eval()
+    probabilities, labels, ids = [], [], []
+    for batch in loader:
+        output = model(**{k: v for k, v in model_inputs(batch).items() if k != "labels"})
+        probabilities.append(torch.softmax(output.logits.float(), dim=-1).numpy())
+        labels.append(batch["labels"].numpy() if "labels" in batch
+                      else np.full(len(batch["ids"]), -1))
+        ids.extend(batch["ids"])
+    return np.concatenate(probabilities), np.concatenate(labels), ids

@@ -1,0 +1,180 @@
+"""`wavfusion train` / `evaluate`: one run = manifest + cache + settings -> a RUN folder.
+
+RUN/ holds config.json + model.safetensors (the best validation weighted-F1 weights),
+metrics.json (val and test), confusion.png, logs/ (CSV; TensorBoard when installed),
+run.json (every setting) and command.txt (the exact command line).
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import shlex
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import lightning as L
+import numpy as np
+import torch
+
+from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
+from wavfusion.training.datamodule import EmotionDataModule
+from wavfusion.training.dataset import label_names
+from wavfusion.training.features import open_or_extract_cache
+from wavfusion.training.metrics import classification_metrics
+from wavfusion.training.module import WavFusionModule, predict
+from wavfusion.training.reports import plot_confusion, write_json
+
+
+@dataclass
+class TrainSettings:
+    """Everything a run needs besides the model's own WavFusionConfig."""
+
+    manifest: Path
+    out: Path
+    cache: Path | None = None  # default: RUN/cache, extracted on first use
+    epochs: int = 20
+    batch_size: int = 16
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.01
+    patience: int = 5  # early stopping on validation weighted F1
+    seed: int = 0
+    class_weighting: bool = False  # inverse-frequency weights in the cross-entropy
+    accumulate: int = 1
+    precision: str = "32-true"
+    accelerator: str = "cpu"
+    devices: int | str = 1
+    strategy: str = "auto"
+    num_workers: int = 0
+    raw_audio: bool = False  # decode and run the frozen prefix every step (no audio cache)
+    progress: bool = True
+    model: WavFusionConfig = field(default_factory=WavFusionConfig)
+
+
+class BestWeights(L.Callback):
+    """Keeps (in memory) the weights of the best validation weighted F1 so far."""
+
+    def __init__(self) -> None:
+        self.best_score = -1.0
+        self.best_epoch = -1
+        self.state: dict[str, torch.Tensor] | None = None
+
+    def on_validation_end(self, trainer: L.Trainer, module: WavFusionModule) -> None:
+        if trainer.sanity_checking:
+            return
+        score = float(trainer.callback_metrics.get("val_wf1", -1.0))
+        if score > self.best_score:
+            self.best_score, self.best_epoch = score, trainer.current_epoch
+            self.state = {k: v.detach().cpu().clone() for k, v in module.model.state_dict().items()}
+
+
+def _class_weights(rows: list[ManifestRow], labels: list[str]) -> list[float]:
+    counts = np.array([sum(r.label == name for r in rows) for name in labels], dtype=np.float64)
+    weights = counts.sum() / np.maximum(counts, 1) / len(labels)
+    return weights.tolist()
+
+
+def train(settings: TrainSettings, manifest: Manifest | None = None,
+          rows: list[ManifestRow] | None = None) -> dict[str, Any]:
+    """Train, keep the best validation model, evaluate it on val and test; returns metrics.
+    `rows` overrides the manifest's rows (cross-validation folds reassign `split`)."""
+    manifest = manifest or read_manifest(settings.manifest)
+    rows = [r for r in (rows if rows is not None else manifest.rows) if r.label]
+    for split in ("train", "val"):
+        if not any(r.split == split for r in rows):
+            raise ValueError(f"{settings.manifest}: no labelled rows with split={split!r}")
+    L.seed_everything(settings.seed, workers=True, verbose=False)
+    labels = label_names(rows)
+    config = dataclasses.replace(copy.deepcopy(settings.model), labels=labels,
+                                 num_classes=len(labels))
+    model = WavFusion(config)
+    cache, raw_audio = open_or_extract_cache(
+        manifest, model, settings.cache or settings.out / "cache", settings.raw_audio,
+        progress=settings.progress,
+    )
+    data = EmotionDataModule(manifest, rows, labels, cache, raw_audio, settings.batch_size,
+                             settings.num_workers)
+    module = WavFusionModule(
+        model.config, settings.learning_rate, settings.weight_decay,
+        _class_weights(rows, labels) if settings.class_weighting else None, model=model,
+    )
+    best = BestWeights()
+    trainer = L.Trainer(
+        max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
+        strategy=settings.strategy, precision=settings.precision,
+        accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
+        callbacks=[best, L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
+                                                           patience=settings.patience)],
+        logger=_loggers(settings.out), enable_progress_bar=settings.progress,
+        enable_model_summary=False, log_every_n_steps=5, num_sanity_val_steps=0,
+        deterministic="warn",
+    )
+    trainer.fit(module, datamodule=data)
+    if not trainer.is_global_zero:
+        return {}
+    if best.state is not None:
+        model.load_state_dict(best.state)
+    model.save_pretrained(settings.out)
+    results = {"best_epoch": best.best_epoch, "epochs_run": trainer.current_epoch + 1}
+    results.update(evaluate_splits(model, data, labels, settings.out))
+    _write_run_record(settings, raw_audio)
+    return results
+
+
+def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str],
+                    out: Path, splits=("val", "test")) -> dict[str, Any]:
+    """metrics.json (+ confusion.png of the last split evaluated) for each non-empty split."""
+    results: dict[str, Any] = {}
+    for split in splits:
+        if len(data.datasets[split]) == 0:
+            continue
+        probabilities, truth, _ = predict(model, data.loader(split))
+        known = truth >= 0
+        results[split] = classification_metrics(truth[known],
+                                                probabilities[known].argmax(-1), labels)
+        plot_confusion(results[split]["confusion_matrix"], labels, out / "confusion.png",
+                       f"{split}: WF1 {results[split]['weighted_f1']:.1f}")
+    write_json(out / "metrics.json", results)
+    return results
+
+
+def evaluate(model_folder: Path, manifest_path: Path, split: str, cache: Path | None,
+             out: Path | None, batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
+    """`wavfusion evaluate`: a saved RUN on any manifest split -> metrics.json of that shape."""
+    model = WavFusion.from_pretrained(model_folder)
+    manifest = read_manifest(manifest_path)
+    rows = [r for r in manifest.rows if r.label and r.split == split]
+    if not rows:
+        raise ValueError(f"{manifest_path}: no labelled rows with split={split!r}")
+    labels = model.config.labels
+    unknown = sorted({r.label for r in rows} - set(labels))
+    if unknown:
+        raise ValueError(f"{manifest_path}: labels {unknown} unknown to the model ({labels})")
+    out = out or model_folder / f"evaluate-{split}"
+    cache_folder, raw_audio = open_or_extract_cache(
+        manifest, model, cache or out / "cache", False, progress=progress)
+    data = EmotionDataModule(manifest, rows, labels, cache_folder, raw_audio, batch_size)
+    return evaluate_splits(model, data, labels, out, splits=(split,))
+
+
+def _loggers(out: Path) -> list:
+    loggers: list = [L.pytorch.loggers.CSVLogger(out, name="logs", version="")]
+    try:
+        import tensorboard  # noqa: F401
+
+        loggers.append(L.pytorch.loggers.TensorBoardLogger(out, name="logs", version=""))
+    except ImportError:
+        pass
+    return loggers
+
+
+def _write_run_record(settings: TrainSettings, raw_audio: bool) -> None:
+    record = dataclasses.asdict(settings)
+    record["raw_audio"] = raw_audio
+    write_json(settings.out / "run.json", {k: str(v) if isinstance(v, Path) else v
+                                           for k, v in record.items()})
+    command = " ".join(shlex.quote(part) for part in ["wavfusion", *sys.argv[1:]])
+    (settings.out / "command.txt").write_text(command + "\n", encoding="utf-8")
