@@ -102,6 +102,13 @@ def _dataset_parser(
     parser.add_argument("--root", type=Path, required=True, help=f"the release ({root_hint})")
     parser.add_argument("--out", type=Path, required=True, help="manifest CSV to write")
     parser.add_argument("--report", type=Path, help="write every skipped item to this CSV")
+    parser.add_argument(
+        "--transcribe",
+        action="store_true",
+        help="fill empty transcripts with automatic ones (bundled Whisper tiny.en via "
+        "faster-whisper; cached; marked text_source=asr)",
+    )
+    parser.add_argument("--language", default="en", help="spoken language for --transcribe")
     parser.set_defaults(handler=lambda args: 1 if _root_missing(args) else handler(args))
     return parser
 
@@ -150,6 +157,12 @@ def _root_missing(args: argparse.Namespace) -> bool:
 
 def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
     """Write the manifest (if any row) and print what was written and what was left out."""
+    if result.rows and getattr(args, "transcribe", False):
+        from wavfusion.data.transcripts import fill_missing_transcripts
+
+        filled, problems = fill_missing_transcripts(result.rows, args.out, args.language)
+        result.notes.append(f"transcribed {filled} rows that had no transcript")
+        result.problems.extend(problems)
     if result.rows:
         write_manifest(args.out, result.rows)
         print(f"wrote {args.out}: {len(result.rows)} rows")

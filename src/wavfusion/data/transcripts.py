@@ -1,0 +1,44 @@
+"""Fill empty transcripts with automatic ones (faster-whisper with the bundled tiny.en).
+
+Used by `wavfusion data prepare ... --transcribe` (and by prediction). A row whose audio
+cannot be decoded keeps its empty transcript and is reported; nothing else is lost.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tqdm import tqdm
+
+from wavfusion.data.errors import DataError, Problem
+from wavfusion.data.manifest import Manifest, ManifestRow
+
+TRANSCRIPT_SOURCE_COLUMN = "text_source"  # "asr" where the transcript was generated
+
+
+def fill_missing_transcripts(
+    rows: list[ManifestRow], manifest_path: Path, language: str = "en", progress: bool = True
+) -> tuple[int, list[Problem]]:
+    """Transcribe every row with an empty `text` (in place). Returns (filled, problems).
+
+    Audio is decoded as training decodes it (audio file, or the video's track within the
+    row's time window), so a transcript always matches the audio the model hears.
+    """
+    from wavfusion.backbones.transcribe import transcribe
+
+    manifest = Manifest(path=Path(manifest_path), rows=rows)
+    pending = [row for row in rows if not row.text.strip()]
+    problems: list[Problem] = []
+    filled = 0
+    for row in tqdm(pending, desc="transcribing", unit="clip", disable=not progress):
+        try:
+            waveform = manifest.load_audio(row)
+        except DataError as error:
+            problems.append(Problem(row.id, f"not transcribed: {error}", row.line))
+            continue
+        text = transcribe([waveform], language=language)[0]
+        if text:
+            row.text = text
+            row.extra[TRANSCRIPT_SOURCE_COLUMN] = "asr"
+            filled += 1
+    return filled, problems
