@@ -1,22 +1,26 @@
 """Automatic transcripts with faster-whisper and the bundled Whisper tiny.en, cached on disk.
 
 One ``WhisperModel`` per (folder, compute type, threads) is loaded per process and reused.
-Decoding is greedy by default, without timestamps, VAD or conditioning on previous text:
-a clip of a few seconds is one 30-s window, and those options only cost time there.
 
-Cache: a JSON-lines file, one ``{"key", "audio", "model", "language", "beam_size", "text"}``
-object per line. ``key`` hashes the audio (resolved path + size + modification time, or the
-samples' SHA-256 for arrays), the model (``model.bin`` path + size + mtime), the language and
-the beam size, so re-runs are free and any change re-transcribes. The file is rewritten
-atomically (temporary name, then ``os.replace``), merged with what other processes wrote.
+Clips of at most 30 s (one Whisper window) are decoded in batches by one CTranslate2
+``generate`` call, with what ``WhisperModel.transcribe`` does for such a clip with
+``without_timestamps=True, temperature=0, vad_filter=False``: the same prompt, suppressed
+tokens, ``max_length`` and no-speech test (``no_speech_prob > 0.6`` and mean log-probability
+``< -1`` gives ""). One difference: the *waveform* is zero-padded to 30 s before the log-mel,
+as OpenAI's ``whisper`` does, where faster-whisper pads the finished log-mel with zeros.
+Measured on 200 RAVDESS clips (actors 1-4, 2 cores): 195 vs 192 transcripts right, and a
+batch of 8 costs ~0.6x the time of 8 single calls. Longer clips go through
+``WhisperModel.transcribe`` (sliding 30-s windows).
+
+Cache (:class:`TranscriptCache`): the key hashes the audio (resolved path + size + mtime,
+or the samples' SHA-256 for arrays), the model (``model.bin`` path + size + mtime), the
+language and the beam size, so re-runs are free and any change re-transcribes.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import os
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,24 +28,29 @@ from pathlib import Path
 
 import numpy as np
 
-from wavfusion.backbones.conversion_cache import default_cache_dir
-from wavfusion.backbones.errors import BackboneFormatError
+from wavfusion.backbones.transcript_cache import TranscriptCache, default_transcript_cache
 from wavfusion.backbones.whisper_encoder import BUNDLED, bundled_whisper_folder
-from wavfusion.backbones.whisper_features import SAMPLE_RATE
+from wavfusion.backbones.whisper_features import CHUNK_SECONDS, HOP_LENGTH, SAMPLE_RATE
 
 AudioInput = str | Path | np.ndarray
 CACHE_FORMAT = "transcripts-v1"
+WINDOW_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
+WINDOW_FRAMES = WINDOW_SAMPLES // HOP_LENGTH
+DEFAULT_BATCH_SIZE = 8
 FLUSH_EVERY = 50  # new transcripts between cache rewrites (an interrupted run keeps most)
+NO_SPEECH_THRESHOLD = 0.6  # faster-whisper's defaults for "this window is silence"
+LOG_PROB_THRESHOLD = -1.0
 
 
 @dataclass(frozen=True)
 class DecodingSettings:
-    """faster-whisper options that change the text (all of them are in the cache key)."""
+    """Options that change the text (all of them are in the cache key)."""
 
     language: str = "en"
     beam_size: int = 1
 
     def transcribe_kwargs(self) -> dict:
+        """For ``WhisperModel.transcribe`` (clips longer than 30 s)."""
         return {
             "language": self.language,
             "beam_size": self.beam_size,
@@ -76,59 +85,8 @@ def audio_fingerprint(audio: AudioInput) -> str:
     return _file_fingerprint(path)
 
 
-class TranscriptCache:
-    """``key -> text`` backed by a JSON-lines file; see the module docstring."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self.entries: dict[str, dict] = self._read()
-        self.unsaved = 0
-
-    def _read(self) -> dict[str, dict]:
-        if not self.path.is_file():
-            return {}
-        entries = {}
-        for number, line in enumerate(self.path.read_text().splitlines(), start=1):
-            try:
-                entry = json.loads(line)
-                entries[entry["key"]] = entry
-            except (ValueError, KeyError, TypeError) as error:
-                raise BackboneFormatError(
-                    self.path, f"line {number} is not a transcript entry ({error}); delete it"
-                ) from None
-        return entries
-
-    def get(self, key: str) -> str | None:
-        entry = self.entries.get(key)
-        return None if entry is None else entry["text"]
-
-    def put(self, entry: dict) -> None:
-        self.entries[entry["key"]] = entry
-        self.unsaved += 1
-
-    def flush(self) -> None:
-        """Merge with the file's current content and rewrite it atomically."""
-        if not self.unsaved:
-            return
-        self.entries = {**self._read(), **self.entries}
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                stream.writelines(json.dumps(e, ensure_ascii=False) + "\n" for e in self.entries.values())
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        self.unsaved = 0
-
-
-def default_transcript_cache() -> Path:
-    """``$WAVFUSION_CACHE/transcripts.jsonl`` (default ``~/.cache/wavfusion/``)."""
-    return default_cache_dir().parent / "transcripts.jsonl"
-
-
 def _load_audio(audio: AudioInput) -> np.ndarray:
+    """``(samples,)`` float32 at 16 kHz; files are decoded and resampled by PyAV."""
     if isinstance(audio, np.ndarray):
         if audio.ndim != 1:
             raise ValueError(f"expected a mono 16 kHz waveform (samples,), got {audio.shape}")
@@ -138,11 +96,65 @@ def _load_audio(audio: AudioInput) -> np.ndarray:
     return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
 
 
+def _tokenizer(model, language: str):
+    from faster_whisper.tokenizer import Tokenizer
+
+    if not model.model.is_multilingual and language != "en":
+        raise ValueError(f"this Whisper model is English-only; language {language!r} asked")
+    return Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
+
+
+def decode_windows(model, waveforms: list[np.ndarray], settings: DecodingSettings) -> list[str]:
+    """Transcribe clips of at most 30 s with one batched ``generate`` call (module docstring).
+
+    Args:
+        model: a faster-whisper ``WhisperModel``.
+        waveforms: ``(samples,)`` float32 16 kHz clips, ``samples <= 480000``.
+    """
+    from ctranslate2 import StorageView
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    tokenizer = _tokenizer(model, settings.language)
+    windows = np.zeros((len(waveforms), WINDOW_SAMPLES), np.float32)
+    for row, waveform in enumerate(waveforms):
+        windows[row, : waveform.size] = waveform
+    features = np.stack([model.feature_extractor(w, padding=0)[:, :WINDOW_FRAMES] for w in windows])
+    results = model.model.generate(
+        StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32)),
+        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]] * len(waveforms),
+        beam_size=settings.beam_size,
+        max_length=model.max_length,
+        return_scores=True,
+        return_no_speech_prob=True,
+        suppress_blank=True,
+        suppress_tokens=get_suppressed_tokens(tokenizer, [-1]),
+    )
+    texts = []
+    for result in results:
+        tokens = result.sequences_ids[0]
+        # The score is the mean log-probability of the len(tokens) tokens (length penalty 1);
+        # faster-whisper's test averages over len + 1 (the end token counts).
+        mean_log_prob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and mean_log_prob < LOG_PROB_THRESHOLD
+        texts.append("" if silent else tokenizer.decode(tokens).strip())
+    return texts
+
+
+def _transcribe_batch(model, waveforms: list[np.ndarray], settings: DecodingSettings) -> list[str]:
+    short = [i for i, waveform in enumerate(waveforms) if waveform.size <= WINDOW_SAMPLES]
+    texts = dict(zip(short, decode_windows(model, [waveforms[i] for i in short], settings)))
+    for i in set(range(len(waveforms))) - set(short):
+        segments, _ = model.transcribe(waveforms[i], **settings.transcribe_kwargs())
+        texts[i] = "".join(segment.text for segment in segments).strip()
+    return [texts[i] for i in range(len(waveforms))]
+
+
 def transcribe(
     paths_or_waveforms: Iterable[AudioInput],
     language: str = "en",
     *,
     beam_size: int = 1,
+    batch_size: int = DEFAULT_BATCH_SIZE,
     model_folder: str | Path | None = None,
     compute_type: str = "int8",
     cpu_threads: int = 0,
@@ -155,44 +167,48 @@ def transcribe(
     Args:
         paths_or_waveforms: file paths, or ``(samples,)`` float32 arrays at 16 kHz.
         language: spoken language; English-only models (tiny.en) accept only ``"en"``.
-        beam_size: 1 = greedy (default: on RAVDESS as accurate as 5 and faster).
+        beam_size: 1 = greedy (default; on RAVDESS as accurate as 5, and faster).
+        batch_size: clips per decoder call.
         model_folder: a CTranslate2 Whisper folder; ``None``/``"bundled"`` = tiny.en.
         compute_type: CTranslate2 compute type; ``int8`` is the fast CPU choice.
         cpu_threads: 0 = CTranslate2's default (all cores).
         cache_file: JSON-lines cache; default :func:`default_transcript_cache`.
         use_cache: read and write the cache.
-        on_progress: called as ``on_progress(done, total)`` after each item.
+        on_progress: called as ``on_progress(done, total)`` after each batch.
 
     Returns:
         One stripped transcript per input, in order ("" for silence).
     """
     items = list(paths_or_waveforms)
-    if model_folder is None or model_folder == BUNDLED:
-        folder = bundled_whisper_folder()
-    else:
-        folder = Path(model_folder)
+    no_model = model_folder is None or model_folder == BUNDLED
+    folder = bundled_whisper_folder() if no_model else Path(model_folder)
     model_id = _file_fingerprint(folder / "model.bin")
     settings = DecodingSettings(language=language, beam_size=beam_size)
     cache = TranscriptCache(cache_file or default_transcript_cache()) if use_cache else None
-    texts: list[str] = []
+    texts: list[str | None] = []
+    pending: list[tuple[int, dict]] = []  # (position, cache entry without text)
+    for position, audio in enumerate(items):
+        audio_id = audio_fingerprint(audio)
+        fields = [CACHE_FORMAT, audio_id, model_id, settings.language, settings.beam_size]
+        key = hashlib.sha256(json.dumps(fields).encode()).hexdigest()
+        texts.append(cache.get(key) if cache else None)
+        if texts[-1] is None:
+            entry = {"key": key, "audio": audio_id, "model": model_id, "language": language,
+                     "beam_size": beam_size}
+            pending.append((position, entry))
     try:
-        for done, audio in enumerate(items, start=1):
-            audio_id = audio_fingerprint(audio)
-            fields = [CACHE_FORMAT, audio_id, model_id, settings.language, settings.beam_size]
-            key = hashlib.sha256(json.dumps(fields).encode()).hexdigest()
-            text = cache.get(key) if cache else None
-            if text is None:
-                model = whisper_model(str(folder), compute_type, cpu_threads)
-                segments, _ = model.transcribe(_load_audio(audio), **settings.transcribe_kwargs())
-                text = "".join(segment.text for segment in segments).strip()
+        for start in range(0, len(pending), batch_size):
+            batch = pending[start : start + batch_size]
+            model = whisper_model(str(folder), compute_type, cpu_threads)
+            waveforms = [_load_audio(items[position]) for position, _ in batch]
+            for (position, entry), text in zip(batch, _transcribe_batch(model, waveforms, settings)):
+                texts[position] = text
                 if cache:
-                    cache.put({"key": key, "audio": audio_id, "model": model_id,
-                               "language": language, "beam_size": beam_size, "text": text})
-                    if cache.unsaved >= FLUSH_EVERY:
-                        cache.flush()
-            texts.append(text)
+                    cache.put({**entry, "text": text})
+            if cache and cache.unsaved >= FLUSH_EVERY:
+                cache.flush()
             if on_progress:
-                on_progress(done, len(items))
+                on_progress(len(items) - len(pending) + start + len(batch), len(items))
     finally:
         if cache:
             cache.flush()

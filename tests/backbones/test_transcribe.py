@@ -1,0 +1,160 @@
+"""Automatic transcripts: the cache (with a stand-in model) and the bundled tiny.en on RAVDESS."""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+import wave
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+import wavfusion.backbones.transcribe as transcribe_module
+from tests.backbones.conftest import require_package, speech_like
+from wavfusion.backbones.errors import BackboneFormatError
+from wavfusion.backbones.transcribe import transcribe
+
+RAVDESS_STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitting by the door"}
+RAVDESS_MIN_MATCH = 0.95
+
+
+def words(text: str) -> list[str]:
+    """Lower case, punctuation dropped: "Kids are talking by the door." -> 5 words."""
+    return re.sub(r"[^a-z0-9' ]", " ", text.lower()).replace("'", "").split()
+
+
+def write_wav(path: Path, waveform: np.ndarray) -> Path:
+    with wave.open(str(path), "wb") as stream:
+        stream.setnchannels(1)
+        stream.setsampwidth(2)
+        stream.setframerate(16_000)
+        stream.writeframes((np.clip(waveform, -1, 1) * 32767).astype("<i2").tobytes())
+    return path
+
+
+@pytest.fixture()
+def stand_in(monkeypatch, tiny_ct2_folder):
+    """Replaces faster-whisper's decoding by one that records what it was asked."""
+    calls = []
+
+    def decode(model, waveforms, settings):
+        calls.extend(settings for _ in waveforms)
+        return [f"{waveform.size} samples, ok" for waveform in waveforms]
+
+    monkeypatch.setattr(transcribe_module, "whisper_model", lambda *args: None)
+    monkeypatch.setattr(transcribe_module, "_transcribe_batch", decode)
+    return SimpleNamespace(calls=calls, folder=tiny_ct2_folder)
+
+
+def test_rerun_is_served_from_the_cache(tmp_path, stand_in):
+    clips = [write_wav(tmp_path / f"{i}.wav", speech_like(0.5 + i / 10, seed=i)) for i in range(3)]
+    cache_file = tmp_path / "cache" / "transcripts.jsonl"
+
+    def run(items, **options):
+        return transcribe(items, model_folder=stand_in.folder, cache_file=cache_file, **options)
+
+    first = run(clips)
+    assert first == ["8000 samples, ok", "9600 samples, ok", "11200 samples, ok"]
+    assert len(stand_in.calls) == 3 and stand_in.calls[0].beam_size == 1
+    assert run(clips) == first and len(stand_in.calls) == 3
+    assert [p.name for p in cache_file.parent.iterdir()] == ["transcripts.jsonl"]  # no temporary
+
+    run(clips[:1], beam_size=5)
+    stat = clips[1].stat()
+    os.utime(clips[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
+    run(clips[1:2])
+    assert len(stand_in.calls) == 5  # new beam size, then a touched file: transcribed again
+
+
+def test_waveforms_are_keyed_by_content(tmp_path, stand_in):
+    cache_file = tmp_path / "transcripts.jsonl"
+    waveform = speech_like(0.4)
+    for _ in range(2):
+        transcribe([waveform], model_folder=stand_in.folder, cache_file=cache_file)
+    transcribe([waveform * 0.5], model_folder=stand_in.folder, cache_file=cache_file)
+    assert len(stand_in.calls) == 2
+
+
+def test_concurrent_writers_keep_each_others_entries(tmp_path, stand_in):
+    cache_file = tmp_path / "transcripts.jsonl"
+    other = transcribe_module.TranscriptCache(cache_file)  # opened before the run below
+    transcribe([speech_like(0.3)], model_folder=stand_in.folder, cache_file=cache_file)
+    other.put({"key": "elsewhere", "text": "from another process"})
+    other.flush()
+    assert len(transcribe_module.TranscriptCache(cache_file).entries) == 2
+
+
+def test_no_cache_means_no_file(tmp_path, stand_in):
+    transcribe([speech_like(0.3)], model_folder=stand_in.folder,
+               cache_file=tmp_path / "t.jsonl", use_cache=False)
+    assert not (tmp_path / "t.jsonl").exists()
+
+
+def test_bad_inputs_are_named(tmp_path, stand_in):
+    with pytest.raises(FileNotFoundError, match="absent.wav: audio file not found"):
+        transcribe([tmp_path / "absent.wav"], model_folder=stand_in.folder, use_cache=False)
+    damaged = tmp_path / "damaged.jsonl"
+    damaged.write_text('{"key": "a", "text": "fine"}\nnot json\n')
+    with pytest.raises(BackboneFormatError, match="line 2 is not a transcript entry") as error:
+        transcribe([speech_like(0.3)], model_folder=stand_in.folder, cache_file=damaged)
+    assert error.value.path == damaged
+
+
+def test_clips_over_30s_take_faster_whispers_sliding_windows(monkeypatch):
+    monkeypatch.setattr(transcribe_module, "decode_windows",
+                        lambda model, waveforms, settings: [f"short {w.size}" for w in waveforms])
+    long_calls = []
+
+    class Model:
+        def transcribe(self, waveform, **options):
+            long_calls.append(options)
+            return iter([SimpleNamespace(text=" long"), SimpleNamespace(text=f" {waveform.size} ")]), None
+
+    sizes = [16_000, 30 * 16_000 + 1, 30 * 16_000]
+    texts = transcribe_module._transcribe_batch(
+        Model(), [np.zeros(n, np.float32) for n in sizes], transcribe_module.DecodingSettings()
+    )
+    assert texts == ["short 16000", "long 480001", "short 480000"]
+    assert long_calls[0]["without_timestamps"] and not long_calls[0]["vad_filter"]
+
+
+def ravdess_clips(shared_data: Path) -> list[Path]:
+    folder = shared_data / "ravdess-speech-16k"
+    clips = sorted(folder.glob("Actor_*/03-01-*.flac"))
+    if len(clips) != 1200:
+        pytest.fail(f"{folder}: expected 1200 RAVDESS speech clips, found {len(clips)}")
+    return clips
+
+
+def statement(clip: Path) -> str:
+    return RAVDESS_STATEMENTS[clip.stem.split("-")[4]]
+
+
+@pytest.mark.real_data
+def test_bundled_model_transcribes_one_ravdess_clip(shared_data, tmp_path):
+    require_package("faster_whisper")
+    clip = shared_data / "ravdess-speech-16k" / "Actor_01" / "03-01-01-01-01-01-01.flac"
+    (text,) = transcribe([clip], cache_file=tmp_path / "t.jsonl")
+    assert words(text) == words(statement(clip))
+
+
+def test_silence_gives_an_empty_transcript(tmp_path, bundled_folder):
+    require_package("faster_whisper")
+    assert transcribe([np.zeros(3 * 16_000, np.float32)], cache_file=tmp_path / "t.jsonl") == [""]
+
+
+@pytest.mark.slow
+@pytest.mark.real_data
+def test_ravdess_transcripts_match_the_statement(shared_data, tmp_path):
+    require_package("faster_whisper")
+    clips = ravdess_clips(shared_data)
+    start = time.perf_counter()
+    texts = transcribe(clips, cache_file=tmp_path / "t.jsonl")
+    seconds = time.perf_counter() - start
+    misses = [(c.name, t) for c, t in zip(clips, texts) if words(t) != words(statement(c))]
+    rate = 1 - len(misses) / len(clips)
+    print(f"RAVDESS: {rate:.2%} match, {seconds / len(clips):.3f} s/clip; misses: {misses[:20]}")
+    assert rate >= RAVDESS_MIN_MATCH, f"{len(misses)} misses, e.g. {misses[:10]}"
