@@ -1,0 +1,262 @@
+"""`wavfusion extract`: run the frozen encoders over a manifest into a feature cache.
+
+Per part of the plan (see plan.py): decode its rows in a thread pool (PyAV and OpenCV release
+the GIL; the next part decodes while this one computes), then
+- audio: Eq 7, the frozen prefix, in length-bucketed batches (audio.py), float16;
+- text: Eq 5, per-token features of the transcript, rows without one get none;
+- visual: Eq 1, per-frame features of the sampled face crops, rows without video get none;
+then write the part atomically (store.py). A row that cannot be decoded (DataError) is left
+out and reported with its reason; nothing else is lost.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from wavfusion.backbones.image import ImageFeatureEncoder
+from wavfusion.backbones.text import TEXT_BATCH_SIZE, TextFeatureEncoder
+from wavfusion.config import WavFusionConfig
+from wavfusion.data.errors import DataError, Problem
+from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
+from wavfusion.features.audio import AudioPrefix, length_buckets
+from wavfusion.features.cache import read_cache_file
+from wavfusion.features.identity import compute_settings, image_identity, text_identity
+from wavfusion.features.plan import (
+    DEFAULT_BATCH_SIZE,
+    DEFAULT_PART_SIZE,
+    DEFAULT_WORKERS,
+    PlannedPart,
+    Shard,
+    load_existing,
+    plan_parts,
+)
+from wavfusion.features.settings import CacheSettings, ExtractionOptions, check_settings
+from wavfusion.features.store import (
+    CACHE_FILE,
+    FORMAT_NAME,
+    PARTS_FOLDER,
+    canonical_json,
+    remove_leftovers,
+    write_atomically,
+    write_part,
+)
+
+PREFETCH_PARTS = 1  # parts decoded ahead of the one being encoded
+
+
+@dataclass
+class FrozenEncoders:
+    """The three frozen extractors and the cache settings they imply."""
+
+    audio: AudioPrefix
+    text: TextFeatureEncoder
+    image: ImageFeatureEncoder
+    settings: CacheSettings
+
+    @classmethod
+    def load(
+        cls, config: WavFusionConfig, options: ExtractionOptions, device: str = "cpu"
+    ) -> FrozenEncoders:
+        audio = AudioPrefix.build(config, device)
+        text = TextFeatureEncoder(options.text_encoder, options.max_text_tokens, device)
+        image = ImageFeatureEncoder(options.image_encoder, device)
+        settings = compute_settings(audio.model, text_identity(text), image_identity(image),
+                                    options)
+        return cls(audio, text, image, settings)
+
+
+@dataclass
+class DecodedRow:
+    row: ManifestRow
+    audio: np.ndarray | None = None  # (samples,) float32 16 kHz
+    frames: np.ndarray | None = None  # (frames, size, size, 3) uint8; None without video
+    error: str | None = None
+
+
+def decode_row(manifest: Manifest, row: ManifestRow, options: ExtractionOptions) -> DecodedRow:
+    """Decode one row's audio (always: it validates the row) and frames; a DataError makes
+    the row a reported problem."""
+    try:
+        audio = manifest.load_audio(row, max_seconds=options.max_seconds)
+        frames = manifest.load_frames(
+            row, options.frames_per_clip, crop_faces=options.crop_faces, size=options.frame_size
+        )
+    except DataError as error:
+        return DecodedRow(row, error=str(error))
+    return DecodedRow(row, audio, frames)
+
+
+def encode_part(
+    decoded: list[DecodedRow], encoders: FrozenEncoders, batch_size: int
+) -> list[tuple[str, int, dict[str, np.ndarray | None]]]:
+    """The entries of a part, in row order: (id, line, {modality: float array or None})."""
+    arrays: list[dict[str, np.ndarray | None]] = [
+        {"audio": None, "text": None, "visual": None} for _ in decoded
+    ]
+    if encoders.audio.stored:
+        for item, features in zip(arrays, encoders.audio.features(
+                [row.audio for row in decoded], batch_size)):
+            item["audio"] = features
+    with_text = [i for i, row in enumerate(decoded) if row.row.text]
+    for bucket in length_buckets([len(decoded[i].row.text) for i in with_text], TEXT_BATCH_SIZE):
+        chosen = [with_text[k] for k in bucket]
+        for i, features in zip(chosen, encoders.text.encode([decoded[i].row.text for i in chosen])):
+            arrays[i]["text"] = features
+    with_video = [i for i, row in enumerate(decoded) if row.frames is not None]
+    if with_video:
+        frames = np.concatenate([decoded[i].frames for i in with_video])
+        features = encoders.image.encode(frames)
+        bounds = np.cumsum([0] + [len(decoded[i].frames) for i in with_video])
+        for k, i in enumerate(with_video):
+            arrays[i]["visual"] = features[bounds[k] : bounds[k + 1]]
+    return [(row.row.id, row.row.line, item) for row, item in zip(decoded, arrays)]
+
+
+@dataclass
+class ExtractionJob:
+    """Everything `extract_features` needs. `config`: the audio backbone and its split (its
+    text/visual settings are not used); see `audio.audio_config`."""
+
+    manifest: Path
+    out: Path
+    config: WavFusionConfig
+    options: ExtractionOptions = field(default_factory=ExtractionOptions)
+    batch_size: int = DEFAULT_BATCH_SIZE
+    workers: int = DEFAULT_WORKERS
+    shard: Shard = field(default_factory=Shard)
+    part_size: int = DEFAULT_PART_SIZE
+    device: str = "cpu"
+    retry_failed: bool = False
+    progress: bool = True
+
+
+@dataclass
+class ExtractionReport:
+    folder: Path
+    settings: CacheSettings
+    shard: Shard
+    rows: int = 0  # manifest rows of this shard (usable or not)
+    extracted: int = 0  # entries written by this run
+    reused: int = 0  # entries of this shard already in the cache
+    parts_written: int = 0
+    parts_reused: int = 0
+    repaired: list[str] = field(default_factory=list)  # damaged parts deleted and redone
+    problems: list[Problem] = field(default_factory=list)  # this shard's skipped rows
+    seconds: float = 0.0
+
+    @property
+    def available(self) -> int:
+        """Entries of this shard's rows the cache now holds."""
+        return self.extracted + self.reused
+
+
+def prepare_folder(out: Path, settings: CacheSettings, part_size: int) -> int:
+    """Create the cache folder (or check the one there: StaleCacheError if made with other
+    settings); returns the part size the cache uses (an existing cache keeps its own)."""
+    (out / PARTS_FOLDER).mkdir(parents=True, exist_ok=True)
+    if (out / CACHE_FILE).exists():
+        found, part_size = read_cache_file(out)
+        check_settings(out, found, settings)
+        return part_size
+    document = {"format": FORMAT_NAME, "key": settings.key(), "part_size": part_size,
+                "settings": settings.to_dict()}
+    write_atomically(out / CACHE_FILE, lambda handle: handle.write(canonical_json(document)))
+    return part_size
+
+
+def _decoder(manifest: Manifest, options: ExtractionOptions, workers: int):
+    """A function part -> futures of its decoded rows, and the pool to shut down (or None)."""
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="decode") if workers > 0 else None
+
+    def submit(part: PlannedPart) -> list[Future]:
+        futures = []
+        for row in part.rows:
+            if pool is not None:
+                futures.append(pool.submit(decode_row, manifest, row, options))
+            else:
+                future: Future = Future()
+                future.set_result(decode_row(manifest, row, options))
+                futures.append(future)
+        return futures
+
+    return submit, pool
+
+
+def extract_features(
+    job: ExtractionJob, encoders: FrozenEncoders | None = None,
+    on_part: Callable[[PlannedPart], None] | None = None,
+) -> ExtractionReport:
+    """Extract this shard's part of `job.manifest` into `job.out`, resuming what is there.
+
+    `encoders`: already loaded ones (they must match job.config and job.options).
+    `on_part`: called after each part is written (progress hooks, tests).
+    """
+    started = time.perf_counter()
+    manifest = read_manifest(job.manifest)
+    encoders = encoders or FrozenEncoders.load(job.config, job.options, job.device)
+    out = Path(job.out)
+    part_size = prepare_folder(out, encoders.settings, job.part_size)
+    parts_folder = out / PARTS_FOLDER
+    remove_leftovers(parts_folder, job.shard.owns)
+    existing, repaired = load_existing(parts_folder, job.shard)
+    plan = [part for part in plan_parts(manifest.rows, part_size, existing, job.retry_failed)
+            if job.shard.owns(part.index)]
+    report = ExtractionReport(out, encoders.settings, job.shard, repaired=repaired)
+    if job.shard.index == 0:  # rows read_manifest rejected are reported once, by shard 0
+        report.problems = list(manifest.problems)
+    report.rows = sum(len(part.rows) for part in plan) + len(report.problems)
+    todo = [part for part in plan if part.existing is None]
+    for part in plan:
+        if part.existing is not None:
+            report.parts_reused += 1
+            report.reused += len(part.existing.entries)
+            report.problems += [Problem(p["id"], p["reason"], p.get("line", 0))
+                                for p in part.existing.problems]
+    submit, pool = _decoder(manifest, job.options, job.workers)
+    bar = tqdm(total=report.rows, initial=report.rows - sum(len(p.rows) for p in todo),
+               unit="utt", desc="extract", disable=not job.progress, dynamic_ncols=True)
+    try:
+        queue = deque(submit(part) for part in todo[: PREFETCH_PARTS + 1])
+        for number, part in enumerate(todo):
+            futures = queue.popleft()
+            if number + PREFETCH_PARTS + 1 < len(todo):
+                queue.append(submit(todo[number + PREFETCH_PARTS + 1]))
+            decoded = [future.result() for future in futures]
+            good = [row for row in decoded if row.error is None]
+            problems = [{"id": row.row.id, "line": row.row.line, "reason": row.error}
+                        for row in decoded if row.error is not None]
+            entries = encode_part(good, encoders, job.batch_size) if good else []
+            write_part(parts_folder, part.name, entries, problems)
+            report.parts_written += 1
+            report.extracted += len(entries)
+            report.problems += [Problem(p["id"], p["reason"], p["line"]) for p in problems]
+            bar.update(len(part.rows))
+            if on_part is not None:
+                on_part(part)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    report.problems.sort(key=lambda problem: problem.line)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+__all__ = [
+    "DecodedRow",
+    "ExtractionJob",
+    "ExtractionReport",
+    "FrozenEncoders",
+    "decode_row",
+    "encode_part",
+    "extract_features",
+    "prepare_folder",
+]
