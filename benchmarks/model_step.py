@@ -54,7 +54,8 @@ def main() -> None:
                            **inputs).logits
     difference = (from_raw - from_cache).abs().max().item()
     model.train()
-    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5)
+    optimiser = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-5,
+                                  fused=True)
 
     def step(**audio_inputs):
         def run():
