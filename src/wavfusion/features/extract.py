@@ -1,7 +1,7 @@
 """`wavfusion extract`: run the frozen encoders over a manifest into a feature cache.
 
-Per part of the plan (see plan.py): decode its rows in a thread pool (PyAV and OpenCV release
-the GIL; the next part decodes while this one computes), then
+Per part of the plan (see plan.py): decode its rows in DataLoader worker processes (the next
+part decodes while this one computes), then
 - audio: Eq 7, the frozen prefix, in length-bucketed batches (audio.py), float16;
 - text: Eq 5, per-token features of the transcript, rows without one get none;
 - visual: Eq 1, per-frame features of the sampled face crops, rows without video get none;
@@ -11,14 +11,17 @@ out and reported with its reason; nothing else is lost.
 
 from __future__ import annotations
 
+import ctypes
+import itertools
+import signal
+import sys
 import time
-from collections import deque
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from wavfusion.backbones.image import ImageFeatureEncoder
@@ -50,15 +53,18 @@ from wavfusion.features.store import (
 )
 
 PREFETCH_PARTS = 1  # parts decoded ahead of the one being encoded
+PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 
 @dataclass
 class FrozenEncoders:
-    """The three frozen extractors and the cache settings they imply."""
+    """The three frozen extractors, the options they were loaded for, and the cache
+    settings they imply."""
 
     audio: AudioPrefix
     text: TextFeatureEncoder
     image: ImageFeatureEncoder
+    options: ExtractionOptions
     settings: CacheSettings
 
     @classmethod
@@ -70,7 +76,7 @@ class FrozenEncoders:
         image = ImageFeatureEncoder(options.image_encoder, device)
         settings = compute_settings(audio.model, text_identity(text), image_identity(image),
                                     options)
-        return cls(audio, text, image, settings)
+        return cls(audio, text, image, options, settings)
 
 
 @dataclass
@@ -172,22 +178,49 @@ def prepare_folder(out: Path, settings: CacheSettings, part_size: int) -> int:
     return part_size
 
 
-def _decoder(manifest: Manifest, options: ExtractionOptions, workers: int):
-    """A function part -> futures of its decoded rows, and the pool to shut down (or None)."""
-    pool = ThreadPoolExecutor(workers, thread_name_prefix="decode") if workers > 0 else None
+class RowDecoder(Dataset):
+    """Item i = row i decoded (a DecodedRow, errors included): what DataLoader workers run.
 
-    def submit(part: PlannedPart) -> list[Future]:
-        futures = []
-        for row in part.rows:
-            if pool is not None:
-                futures.append(pool.submit(decode_row, manifest, row, options))
-            else:
-                future: Future = Future()
-                future.set_result(decode_row(manifest, row, options))
-                futures.append(future)
-        return futures
+    Decoding runs in worker *processes*, not threads: the face detector (one OpenCV
+    CascadeClassifier per process, wavfusion.data.faces) is not thread-safe, and threads
+    sharing it return different crops from run to run."""
 
-    return submit, pool
+    def __init__(self, manifest: Manifest, rows: list[ManifestRow], options: ExtractionOptions):
+        self.manifest, self.rows, self.options = manifest, rows, options
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, index: int) -> DecodedRow:
+        return decode_row(self.manifest, self.rows[index], self.options)
+
+
+def _as_is(item: DecodedRow) -> DecodedRow:
+    return item
+
+
+def _die_with_parent(worker_id: int) -> None:
+    """Linux: a decoding worker gets SIGKILL when the extraction process dies, even by
+    SIGKILL (else it can block forever on a full pipe, orphaned). Elsewhere: no-op."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+def decoded_rows(
+    manifest: Manifest, rows: list[ManifestRow], options: ExtractionOptions, workers: int,
+    ahead: int,
+) -> Iterator[DecodedRow]:
+    """`rows` decoded, in order, by `workers` processes (0: in this one) that keep up to
+    about `ahead` rows decoded ahead of the consumer."""
+    dataset = RowDecoder(manifest, rows, options)
+    if workers == 0 or not rows:
+        yield from (dataset[index] for index in range(len(dataset)))
+        return
+    loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=workers,
+                        collate_fn=_as_is, prefetch_factor=max(2, -(-ahead // workers)),
+                        worker_init_fn=_die_with_parent)
+    yield from loader
 
 
 def extract_features(
@@ -196,11 +229,14 @@ def extract_features(
 ) -> ExtractionReport:
     """Extract this shard's part of `job.manifest` into `job.out`, resuming what is there.
 
-    `encoders`: already loaded ones (they must match job.config and job.options).
+    `encoders`: already loaded ones (loaded for job.options; job.config is then not used).
     `on_part`: called after each part is written (progress hooks, tests).
     """
     started = time.perf_counter()
     manifest = read_manifest(job.manifest)
+    if encoders is not None and encoders.options != job.options:
+        raise ValueError(f"the encoders were loaded for {encoders.options}, the job asks for "
+                         f"{job.options}")
     encoders = encoders or FrozenEncoders.load(job.config, job.options, job.device)
     out = Path(job.out)
     part_size = prepare_folder(out, encoders.settings, job.part_size)
@@ -220,16 +256,13 @@ def extract_features(
             report.reused += len(part.existing.entries)
             report.problems += [Problem(p["id"], p["reason"], p.get("line", 0))
                                 for p in part.existing.problems]
-    submit, pool = _decoder(manifest, job.options, job.workers)
+    rows = decoded_rows(manifest, [row for part in todo for row in part.rows], job.options,
+                        job.workers, ahead=PREFETCH_PARTS * part_size)
     bar = tqdm(total=report.rows, initial=report.rows - sum(len(p.rows) for p in todo),
                unit="utt", desc="extract", disable=not job.progress, dynamic_ncols=True)
     try:
-        queue = deque(submit(part) for part in todo[: PREFETCH_PARTS + 1])
-        for number, part in enumerate(todo):
-            futures = queue.popleft()
-            if number + PREFETCH_PARTS + 1 < len(todo):
-                queue.append(submit(todo[number + PREFETCH_PARTS + 1]))
-            decoded = [future.result() for future in futures]
+        for part in todo:
+            decoded = list(itertools.islice(rows, len(part.rows)))
             good = [row for row in decoded if row.error is None]
             problems = [{"id": row.row.id, "line": row.row.line, "reason": row.error}
                         for row in decoded if row.error is not None]
@@ -243,8 +276,7 @@ def extract_features(
                 on_part(part)
     finally:
         bar.close()
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        rows.close()  # stops the decoding workers
     report.problems.sort(key=lambda problem: problem.line)
     report.seconds = time.perf_counter() - started
     return report

@@ -33,7 +33,7 @@ DEFAULT_PART_SIZE = 32
 1,000 files."""
 
 DEFAULT_BATCH_SIZE = 8  # clips per audio forward
-DEFAULT_WORKERS = 2  # decoding threads
+DEFAULT_WORKERS = 2  # decoding processes
 
 log = logging.getLogger(__name__)
 
