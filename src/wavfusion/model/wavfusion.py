@@ -176,7 +176,7 @@ class WavFusion(nn.Module):
             return empty, torch.zeros(batch, 1, dtype=torch.bool)
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
-        return zero_padding(features, mask), mask
+        return zero_padding(features.float(), mask), mask  # caches store float16
 
     # --- persistence: config.json + model.safetensors -----------------------------------
     def save_pretrained(self, folder: str | Path) -> Path:

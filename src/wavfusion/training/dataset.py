@@ -83,14 +83,14 @@ def _pad(arrays: list[np.ndarray | None], width: int | None, dtype=None):
         return None, None
     trailing = present[0].shape[1:] if present else (width,)
     longest = max([len(a) for a in present] + [1])
-    dtype = dtype or (torch.from_numpy(np.asarray(present[0][:0])).dtype if present
+    dtype = dtype or (torch.from_numpy(np.empty(0, present[0].dtype)).dtype if present
                       else torch.float32)
     values = torch.zeros((len(arrays), longest, *trailing), dtype=dtype)
     mask = torch.zeros((len(arrays), longest), dtype=torch.bool)
     for row, array in enumerate(arrays):
         if array is not None and len(array):
-            values[row, : len(array)] = torch.from_numpy(np.asarray(array))
-            mask[row, : len(array)] = True
+            values[row, : len(array)] = torch.as_tensor(np.array(array))  # copy: caches are
+            mask[row, : len(array)] = True  # read-only memory maps
     return values, mask
 
 
