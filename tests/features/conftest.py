@@ -76,6 +76,14 @@ def extract(corpus, tiny_encoders):
     return run
 
 
+@pytest.fixture(scope="session")
+def reference_cache(tmp_path_factory, extract) -> Path:
+    """The tiny corpus extracted once, uninterrupted, with the default batch size."""
+    folder = tmp_path_factory.mktemp("reference") / "cache"
+    extract(folder)
+    return folder
+
+
 def folder_digest(folder: Path) -> dict[str, str]:
     """sha256 of every file below `folder`, by relative path."""
     return {

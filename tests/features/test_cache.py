@@ -23,11 +23,9 @@ from wavfusion.features.cache import (
 from wavfusion.features.store import PARTS_FOLDER
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory, extract):
-    folder = tmp_path_factory.mktemp("reference") / "cache"
-    extract(folder)
-    return folder
+@pytest.fixture
+def reference(reference_cache):
+    return reference_cache
 
 
 def copy_of(reference, tmp_path):

@@ -21,11 +21,9 @@ from wavfusion.features.plan import Shard, resolve_shard
 FP16 = {"rtol": 2e-3, "atol": 2e-3}  # float16 rounding of O(1) features
 
 
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory, extract):
-    folder = tmp_path_factory.mktemp("reference") / "cache"
-    extract(folder)  # batches of 8, parts of 4
-    return folder
+@pytest.fixture
+def reference(reference_cache):
+    return reference_cache
 
 
 def as_float(array):
