@@ -22,6 +22,8 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/model_step.py
+	$(PY) benchmarks/extract_throughput.py
+	$(PY) benchmarks/cache_memory.py
 
 demo: venv
 	$(VENV)/bin/wavfusion demo --out demo-run
