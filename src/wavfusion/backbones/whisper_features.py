@@ -10,10 +10,10 @@ What differs from the feature extractor, which pads every clip with zeros to 30 
 * the last one or two frames (whose window reaches past the end) see reflect padding instead
   of zeros; every frame ``t`` with ``t * 160 + 200 <= samples`` is identical;
 * the floor ``max - 8`` uses the maximum over the clip's own frames. The padded window's
-  maximum is the same unless it falls in one of those last frames (tested on RAVDESS). The
-  30-s window's extra frames are pure floor ("silence") frames that the encoder would attend
-  to; dropping them is what makes the encoder output differ from the padded one (the issue
-  measured cosine 0.96 between pooled features).
+  maximum is the same unless it falls in one of those last frames (identical on the RAVDESS
+  clips checked, and in the tests). The 30-s window's extra frames are floor-level
+  ("silence") frames that the encoder attends to; dropping them is what makes the encoder
+  output differ from the padded one (see ``whisper_encode``).
 
 Each clip is transformed on its own, so a clip's features do not depend on the batch it is in.
 """
