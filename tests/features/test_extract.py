@@ -111,7 +111,7 @@ def test_command_line_exit_code_is_1_only_when_nothing_was_extracted(
                      str(tmp_path / "skipped.csv")])
         output = capsys.readouterr().out
         assert code == expected_code, output
-        assert "skipped 1 rows" in output and "silent" in output
+        assert "skipped 1 row:" in output and "silent" in output
         assert ("nothing could be extracted" in output) == (expected_code == 1)
     assert "silent" in (tmp_path / "skipped.csv").read_text()
 

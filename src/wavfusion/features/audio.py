@@ -46,8 +46,12 @@ def audio_config(
     if deep_layers is not None:
         values["deep_layers"] = deep_layers
     if shallow_layers is not None:
+        depth = backbone_depth(audio_backbone)
+        if not 0 <= shallow_layers <= depth:
+            raise ValueError(f"shallow_layers {shallow_layers}: {audio_backbone!r} has {depth} "
+                             "layers")
         values["shallow_layers"] = shallow_layers
-        values["deep_layers"] = backbone_depth(audio_backbone) - shallow_layers
+        values["deep_layers"] = depth - shallow_layers
     return WavFusionConfig(**values)
 
 

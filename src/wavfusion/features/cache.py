@@ -10,7 +10,8 @@
 
 Reads are memory-mapped: `get` maps just that utterance's bytes, and the mapping goes away
 with the arrays, so a process's memory does not grow with the size of the cache (the index,
-~200 bytes an utterance, is all it keeps). Each array's CRC-32 is checked as it is read (~0.1
+~200 bytes an utterance, is all it keeps). Each live array holds a file descriptor: copy what
+you keep for long (`np.array(features.audio)`) rather than holding every entry's arrays. Each array's CRC-32 is checked as it is read (~0.1
 ms for a 4-s clip), so a damaged entry raises CorruptCacheError instead of training on it.
 
 When the audio backbone trains (no pretrained weights, or freeze_shallow=False) its prefix is

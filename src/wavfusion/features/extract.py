@@ -16,7 +16,7 @@ import itertools
 import signal
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -223,39 +223,49 @@ def decoded_rows(
     yield from loader
 
 
-def extract_features(
-    job: ExtractionJob, encoders: FrozenEncoders | None = None,
-    on_part: Callable[[PlannedPart], None] | None = None,
-) -> ExtractionReport:
-    """Extract this shard's part of `job.manifest` into `job.out`, resuming what is there.
-
-    `encoders`: already loaded ones (loaded for job.options; job.config is then not used).
-    `on_part`: called after each part is written (progress hooks, tests).
-    """
-    started = time.perf_counter()
-    manifest = read_manifest(job.manifest)
-    if encoders is not None and encoders.options != job.options:
-        raise ValueError(f"the encoders were loaded for {encoders.options}, the job asks for "
-                         f"{job.options}")
-    encoders = encoders or FrozenEncoders.load(job.config, job.options, job.device)
+def _start(
+    job: ExtractionJob, manifest: Manifest, settings: CacheSettings
+) -> tuple[ExtractionReport, list[PlannedPart], int]:
+    """Prepare the folder, clean a killed writer's leftovers, check and reuse the complete
+    parts; returns the report so far, the parts to extract and the cache's part size."""
     out = Path(job.out)
-    part_size = prepare_folder(out, encoders.settings, job.part_size)
+    part_size = prepare_folder(out, settings, job.part_size)
     parts_folder = out / PARTS_FOLDER
     remove_leftovers(parts_folder, job.shard.owns)
     existing, repaired = load_existing(parts_folder, job.shard)
     plan = [part for part in plan_parts(manifest.rows, part_size, existing, job.retry_failed)
             if job.shard.owns(part.index)]
-    report = ExtractionReport(out, encoders.settings, job.shard, repaired=repaired)
+    report = ExtractionReport(out, settings, job.shard, repaired=repaired)
     if job.shard.index == 0:  # rows read_manifest rejected are reported once, by shard 0
         report.problems = list(manifest.problems)
     report.rows = sum(len(part.rows) for part in plan) + len(report.problems)
-    todo = [part for part in plan if part.existing is None]
     for part in plan:
         if part.existing is not None:
             report.parts_reused += 1
             report.reused += len(part.existing.entries)
             report.problems += [Problem(p["id"], p["reason"], p.get("line", 0))
                                 for p in part.existing.problems]
+    return report, [part for part in plan if part.existing is None], part_size
+
+
+def extract_features(
+    job: ExtractionJob, encoders: FrozenEncoders | None = None
+) -> ExtractionReport:
+    """Extract this shard's part of `job.manifest` into `job.out`, resuming what is there.
+
+    `encoders`: already loaded ones (loaded for job.options; job.config is then not used).
+    """
+    if job.batch_size < 1 or job.workers < 0:
+        raise ValueError(f"batch_size must be >= 1 and workers >= 0, got {job.batch_size} and "
+                         f"{job.workers}")
+    started = time.perf_counter()
+    manifest = read_manifest(job.manifest)
+    if encoders is not None and encoders.options != job.options:
+        raise ValueError(f"the encoders were loaded for {encoders.options}, the job asks for "
+                         f"{job.options}")
+    encoders = encoders or FrozenEncoders.load(job.config, job.options, job.device)
+    report, todo, part_size = _start(job, manifest, encoders.settings)
+    parts_folder = Path(job.out) / PARTS_FOLDER
     rows = decoded_rows(manifest, [row for part in todo for row in part.rows], job.options,
                         job.workers, ahead=PREFETCH_PARTS * part_size)
     bar = tqdm(total=report.rows, initial=report.rows - sum(len(p.rows) for p in todo),
@@ -272,8 +282,6 @@ def extract_features(
             report.extracted += len(entries)
             report.problems += [Problem(p["id"], p["reason"], p["line"]) for p in problems]
             bar.update(len(part.rows))
-            if on_part is not None:
-                on_part(part)
     finally:
         bar.close()
         rows.close()  # stops the decoding workers

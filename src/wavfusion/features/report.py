@@ -50,7 +50,8 @@ def format_report(
     for message in report.repaired:
         lines.append(f"re-extracted a damaged part: {message}")
     if report.problems:
-        lines.append(f"skipped {len(report.problems)} rows:")
+        count = len(report.problems)
+        lines.append(f"skipped {count} row{'' if count == 1 else 's'}:")
         lines.append(problem_table(report.problems, shown))
     if not report.available:
         lines.append("nothing could be extracted")

@@ -52,6 +52,14 @@ class ExtractionOptions:
     frame_size: int = media.DEFAULT_FRAME_SIZE
     max_seconds: float = media.DEFAULT_MAX_SECONDS
 
+    def __post_init__(self) -> None:
+        minimums = {"max_text_tokens": 2, "frames_per_clip": 1, "frame_size": 8}
+        for name, minimum in minimums.items():
+            if getattr(self, name) < minimum:
+                raise ValueError(f"{name} must be at least {minimum}, got {getattr(self, name)}")
+        if not self.max_seconds > 0:
+            raise ValueError(f"max_seconds must be positive, got {self.max_seconds}")
+
 
 @dataclass(frozen=True)
 class CacheSettings:
