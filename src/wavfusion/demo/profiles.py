@@ -1,0 +1,126 @@
+"""Every number that shapes the demo corpus: per-emotion voice and face styles, speakers, and
+the mix of transcripts. The generator draws each clip's parameters from these.
+
+Every clip draws its voice and face parameters from a normal distribution around its
+emotion's mean (`Parameter`), with one standard deviation shared by all emotions, so the
+classes overlap in every single parameter.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+DEMO_LABELS = ("neutral", "happy", "sad", "angry")  # names of wavfusion.data.datasets.labels
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A clip-level parameter: each clip draws it from N(mean of its emotion, sd), clipped to
+    `[low, high]`. One sd for every emotion, so neighbouring means overlap by design."""
+
+    means: tuple[float, float, float, float]  # neutral, happy, sad, angry (DEMO_LABELS order)
+    sd: float
+    low: float = -np.inf
+    high: float = np.inf
+
+    def draw(self, label: str, rng: np.random.Generator) -> float:
+        mean = self.means[DEMO_LABELS.index(label)]
+        return float(np.clip(rng.normal(mean, self.sd), self.low, self.high))
+
+
+# Prosody and voice quality, relative to the speaker's own voice.
+#                               neutral happy  sad    angry    sd
+VOICE_PARAMETERS: dict[str, Parameter] = {
+    # semitones above the speaker's base pitch
+    "pitch_shift": Parameter((0.0, 3.0, -1.5, 2.0), 2.0),
+    # semitones, standard deviation of the per-syllable pitch accents (pitch range)
+    "pitch_range": Parameter((1.6, 3.4, 1.0, 2.8), 0.9, 0.3),
+    # dB relative to DEMO_REFERENCE_RMS
+    "loudness": Parameter((0.0, 2.5, -4.0, 5.0), 3.0),
+    # syllables per second
+    "rate": Parameter((4.2, 4.8, 3.4, 5.0), 0.7, 2.0),
+    # source spectral tilt, dB per octave (less negative = tense, pressed voice)
+    "tilt": Parameter((-7.0, -5.5, -9.5, -3.0), 2.0),
+    # aspiration-noise to pulse ratio (0 = clean, 0.5 = very breathy)
+    "breathiness": Parameter((0.08, 0.08, 0.20, 0.05), 0.05, 0.0, 0.5),
+    # relative period-to-period pitch perturbation (0.01 = 1 %); shimmer is 3x this
+    "jitter": Parameter((0.010, 0.010, 0.015, 0.018), 0.004, 0.002),
+}
+
+# Facial expression; 0 (1 for eye_open) is the neutral pose of each parameter.
+FACE_PARAMETERS: dict[str, Parameter] = {
+    # brow height, in eye heights (+ = raised)
+    "brow_raise": Parameter((0.0, 0.4, 0.2, -0.6), 0.35),
+    # degrees; + lifts the inner ends (sad), - pulls them down (angry frown)
+    "brow_tilt": Parameter((0.0, 0.0, 16.0, -18.0), 7.0),
+    # eye opening, 1 = neutral, 0.3 = squint, 1.5 = wide
+    "eye_open": Parameter((1.0, 0.8, 0.65, 1.25), 0.15, 0.3, 1.5),
+    # mouth-corner lift in mouth half-widths (+ smile, - frown)
+    "smile": Parameter((0.0, 0.45, -0.30, -0.15), 0.15),
+    # jaw opening while the voice is active, 0..1
+    "mouth_open": Parameter((0.25, 0.55, 0.15, 0.50), 0.15, 0.0, 1.0),
+}
+
+
+def draw(
+    parameters: dict[str, Parameter], label: str, rng: np.random.Generator
+) -> dict[str, float]:
+    """One clip's values of `parameters` (VOICE_ or FACE_PARAMETERS) for emotion `label`,
+    drawn in order with `rng`."""
+    return {name: parameter.draw(label, rng) for name, parameter in parameters.items()}
+
+
+DEMO_REFERENCE_RMS = 0.04  # RMS (full scale 1) of voiced speech at loudness 0 dB, -28 dBFS
+
+
+@dataclass(frozen=True)
+class Speaker:
+    """A synthetic speaker: base pitch (Hz), vocal-tract scale (formants × scale), face look."""
+
+    name: str
+    base_pitch: float
+    formant_scale: float
+    skin: tuple[int, int, int]  # RGB
+    hair: tuple[int, int, int]  # RGB
+    face_width: float  # head ellipse width relative to the average head
+
+
+# skin tones light to medium-dark; darker ones are left out because OpenCV's Haar cascade
+# misses most of them in these drawings (face crops would fall back to whole frames)
+_SKINS = ((240, 205, 180), (232, 190, 160), (198, 150, 120), (160, 110, 80), (140, 95, 70))
+_HAIRS = ((50, 35, 30), (110, 70, 40), (30, 30, 30), (150, 120, 70), (80, 60, 50))
+
+
+def make_speakers(count: int, seed: int) -> list[Speaker]:
+    """`count` speakers alternating female-like (base pitch 175-235 Hz, formants × 1.12-1.20)
+    and male-like (95-135 Hz, formants × 0.96-1.04), each with their own face colours."""
+    rng = np.random.default_rng([seed, 7919])
+    speakers = []
+    for index in range(count):
+        female = index % 2 == 0
+        speakers.append(
+            Speaker(
+                name=f"spk{index + 1:02d}",
+                base_pitch=float(rng.uniform(175, 235) if female else rng.uniform(95, 135)),
+                formant_scale=float(rng.uniform(1.12, 1.20) if female else rng.uniform(0.96, 1.04)),
+                skin=_SKINS[int(rng.integers(len(_SKINS)))],
+                hair=_HAIRS[int(rng.integers(len(_HAIRS)))],
+                face_width=float(rng.uniform(0.92, 1.08)),
+            )
+        )
+    return speakers
+
+
+# How the transcripts of rows that have one are chosen (fractions of those rows).
+TEXT_MIX = {
+    "own": 0.60,  # a sentence that carries the row's emotion
+    "shared": 0.25,  # an uninformative sentence, drawn for any emotion
+    "contradicting": 0.15,  # a sentence of another emotion (sarcasm-like)
+}
+AUDIO_IN_VIDEO_FRACTION = 0.1  # rows with video whose audio is only the MP4's track
+
+SAMPLE_RATE = 16_000
+FRAME_SIZE = 128  # video frames are FRAME_SIZE x FRAME_SIZE pixels
+FPS = 12
