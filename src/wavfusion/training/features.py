@@ -44,7 +44,8 @@ def open_or_extract_cache(
         prefix = AudioPrefix(model.eval(), torch.device("cpu"))
         settings = compute_settings(prefix.model, text_identity(text), image_identity(image),
                                     options)
-        encoders = FrozenEncoders(prefix, text, image, settings)
+        encoders = FrozenEncoders(audio=prefix, text=text, image=image, options=options,
+                                  settings=settings)
         extract_features(ExtractionJob(manifest=manifest.path, out=folder, config=model.config,
                                        options=options, progress=progress), encoders)
         model.train(was_training)

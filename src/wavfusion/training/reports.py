@@ -25,6 +25,7 @@ def plot_confusion(matrix: list[list[int]], labels: list[str], path: Path, title
     """Row-normalised confusion matrix with counts, as PNG."""
     import matplotlib
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     matplotlib.use("Agg")
     from matplotlib import pyplot as plt
 

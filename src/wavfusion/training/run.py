@@ -104,7 +104,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     best = BestWeights()
     trainer = L.Trainer(
         max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
-        strategy=settings.strategy, precision=settings.precision,
+        strategy=_strategy(settings.strategy), precision=settings.precision,
         accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
         callbacks=[best, L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
                                                            patience=settings.patience)],
@@ -158,6 +158,13 @@ def evaluate(model_folder: Path, manifest_path: Path, split: str, cache: Path | 
         manifest, model, cache or out / "cache", False, progress=progress)
     data = EmotionDataModule(manifest, rows, labels, cache_folder, raw_audio, batch_size)
     return evaluate_splits(model, data, labels, out, splits=(split,))
+
+
+def _strategy(name: str) -> str:
+    """DDP must look for unused parameters: a deep layer's audio-only self-attention runs only
+    for batches holding a sample with neither text nor video, so ranks can differ in which
+    parameters get gradients (plain DDP then waits forever for the missing ones)."""
+    return "ddp_find_unused_parameters_true" if name == "ddp" else name
 
 
 def _loggers(out: Path) -> list:
