@@ -112,6 +112,21 @@ def test_hf_whisper_folder_loads_only_the_encoder(tmp_path, tiny_encoder):
         assert encode_variable_length(encoder, features, frame_counts).last_hidden_state.shape == (1, 15, 8)
 
 
+def test_hub_id_resolves_from_the_local_cache_only(tmp_path, tiny_ct2_folder, monkeypatch):
+    import huggingface_hub.constants
+
+    repo = tmp_path / "hub" / "models--someone--tiny-whisper-ct2"
+    snapshot = repo / "snapshots" / ("0" * 40)
+    snapshot.mkdir(parents=True)
+    for name in ("model.bin", "config.json"):
+        (snapshot / name).write_bytes((tiny_ct2_folder / name).read_bytes())
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text("0" * 40)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    encoder, _ = load_whisper_encoder("someone/tiny-whisper-ct2")
+    assert encoder.config.encoder_layers == 2
+
+
 def test_unknown_sources_say_what_was_expected(tmp_path):
     with pytest.raises(BackboneNotFoundError, match="no such Whisper folder"):
         load_whisper_encoder(tmp_path / "absent")

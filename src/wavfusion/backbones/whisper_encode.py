@@ -13,8 +13,10 @@ module runs the encoder's own sub-modules directly:
 
 With 3000 frames and no padding this is exactly ``encoder(features).last_hidden_state``
 (tested), and a clip's output does not depend on how much padding its batch adds (tested).
-On a 3.5-s clip it is several times faster than the padded 30-s window; the outputs differ
-because the 30-s window lets every frame attend to ~26 s of floor-level "silence" frames.
+On a 3.6-s RAVDESS clip, log-mel + encoder cost 0.058 CPU-s against 0.598 for the padded
+30-s window (one thread; 0.42 s against 2.11 s wall on 2 busy cores). The outputs differ,
+because in the 30-s window every frame also attends to ~26 s of floor-level "silence":
+mean-pooled over the clip's positions, cosine 0.97 between the two.
 """
 
 from __future__ import annotations
