@@ -3,7 +3,6 @@ tiny pretrained-style wav2vec2 folder, generated per test session."""
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -11,18 +10,11 @@ import pytest
 import torch
 from transformers import Wav2Vec2Config, Wav2Vec2Model
 
+from tests.data.clips import write_audio
 from wavfusion.data.manifest import ManifestRow, write_manifest
 
 CLASSES = {"neutral": 180.0, "happy": 320.0, "sad": 130.0}
 WORDS = {"neutral": "it is a table", "happy": "what a lovely day", "sad": "I miss her so much"}
-
-
-def _write_wav(path: Path, samples: np.ndarray) -> None:
-    with wave.open(str(path), "wb") as handle:
-        handle.setnchannels(1)
-        handle.setsampwidth(2)
-        handle.setframerate(16000)
-        handle.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
 
 
 @pytest.fixture(scope="session")
@@ -38,7 +30,7 @@ def tiny_manifest(tmp_path_factory) -> Path:
                 samples = 0.3 * np.sin(2 * np.pi * pitch * rng.uniform(0.9, 1.1) * time)
                 samples += 0.02 * rng.standard_normal(len(time))
                 name = f"{split}-{label}-{index}"
-                _write_wav(folder / f"{name}.wav", samples)
+                write_audio(folder / f"{name}.wav", samples[None].astype("float32"), 16000)
                 text = WORDS[label] if index % 3 else ""  # some rows without transcript
                 rows.append(ManifestRow(id=name, audio=f"{name}.wav", text=text, label=label,
                                         speaker=f"{split}{index % 2}", split=split))

@@ -24,8 +24,8 @@ def _settings(tiny_manifest, tiny_backbone, out, **changes) -> TrainSettings:
     model = WavFusionConfig(audio_backbone=str(tiny_backbone), deep_layers=2, text_hidden=16,
                             visual_hidden=16, lvc_codewords=8, encoder_heads=2, shared_dim=16,
                             classifier_hidden=16, dropout=0.0)
-    values = dict(manifest=tiny_manifest, out=out, cache=out.parent / "cache", epochs=2,
-                  batch_size=6, progress=False, model=model, learning_rate=1e-3)
+    values = {"manifest": tiny_manifest, "out": out, "cache": out.parent / "cache", "epochs": 2,
+                  "batch_size": 6, "progress": False, "model": model, "learning_rate": 1e-3}
     values.update(changes)
     return TrainSettings(**values)
 
@@ -105,7 +105,7 @@ def test_two_process_ddp_on_cpu_writes_one_set_of_results(tiny_manifest, tiny_ba
                "--devices", "2", "--strategy", "ddp", "--no-progress",
                "--audio-backbone", str(tiny_backbone), "--deep-layers", "2"]
     environment = {**os.environ, "PL_DISABLE_FORK": "1"}
-    done = subprocess.run(command, capture_output=True, text=True, timeout=600,
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600, check=False,
                           env=environment)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     assert done.stdout.count("wrote ") == 1  # only rank 0 writes and reports
