@@ -16,6 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from wavfusion.data.manifest import ManifestRow, write_manifest
+from wavfusion.data.media import SAMPLE_RATE
 from wavfusion.demo import sentences
 from wavfusion.demo.face import render_face, write_mp4
 from wavfusion.demo.profiles import (
@@ -23,7 +24,6 @@ from wavfusion.demo.profiles import (
     DEMO_LABELS,
     FACE_PARAMETERS,
     FPS,
-    SAMPLE_RATE,
     TEXT_MIX,
     VOICE_PARAMETERS,
     Speaker,
@@ -36,7 +36,6 @@ MANIFEST_NAME = "manifest.csv"
 SETTINGS_NAME = "corpus.json"
 TEST_SPEAKER_FRACTION = 0.25  # the last quarter of the speakers are the test set
 VAL_SPEAKER_FRACTION = 0.125  # the eighth before them are the validation set
-TEXT_KINDS = (*TEXT_MIX, "empty")  # the `text_kind` column: what the transcript says
 
 
 @dataclass
@@ -115,8 +114,9 @@ def plan_corpus(
             for plan, flag in zip(with_video, rng.permutation(embedded)):
                 plan.audio_in_video = flag == "yes"
     # rows by speaker, in random order within a speaker (labels do not follow the ids)
-    order = rng.permutation(len(plans))
-    plans = [plans[i] for i in sorted(order, key=lambda i: (plans[i].speaker.name, order[i]))]
+    position = {speaker.name: index for index, speaker in enumerate(speakers)}
+    plans = [plans[index] for index in rng.permutation(len(plans))]
+    plans.sort(key=lambda plan: position[plan.speaker.name])  # stable: keeps the shuffle
     for number, plan in enumerate(plans):
         plan.number = number
     return plans

@@ -1,8 +1,8 @@
 """A drawn talking face, as a small MP4 (H.264 through PyAV).
 
-Each frame: a cluttered background (random shapes, drawn once per clip), and over it a cartoon
-face (skin ellipse, hair, brows, eyes with pupils, nose shade, mouth) that OpenCV's bundled
-Haar frontal-face cascade detects. The expression comes from the clip's FACE_PARAMETERS:
+Each frame: a cluttered background (random shapes, drawn once per clip, darker than the skin),
+and over it a cartoon face (skin ellipse, hair, brows, shaded eye sockets, eyes with irises,
+nose shade, mouth) that OpenCV's bundled Haar frontal-face cascade detects. The expression comes from the clip's FACE_PARAMETERS:
 brow height and tilt, eye opening, smile/frown curvature and how wide the mouth opens while
 the voice is active (lip sync with the audio's envelope). Over time the head translates,
 rotates and scales slightly, the eyes blink, the expression builds up over the first half
@@ -21,7 +21,8 @@ import av
 import cv2
 import numpy as np
 
-from wavfusion.demo.profiles import FPS, FRAME_SIZE, SAMPLE_RATE, Speaker
+from wavfusion.data.media import SAMPLE_RATE
+from wavfusion.demo.profiles import FPS, FRAME_SIZE, Speaker
 
 # face geometry in units of the head's half width (HEAD_HALF_WIDTH pixels at scale 1)
 HEAD_HALF_WIDTH = 26.0
@@ -33,9 +34,18 @@ SOCKET = 0.6  # eye-socket shade, relative to the skin colour
 BACKDROP_CONTRAST = 60.0  # grey levels between the skin and the brightest background
 BACKDROP_DARKEST = 25.0  # grey level of the darkest background
 BLINK_PROBABILITY = 0.04  # per frame
-NOISE_SD = (3.0, 8.0)  # range of the per-clip sensor noise (grey levels)
+ONSET_SECONDS, ONSET_START = 0.5, 0.7  # the expression grows from 70 % to full in 0.5 s
+# nuisances, ranges drawn per clip: head placement and sway (pixels), roll (degrees), zoom,
+# lighting gain and its drift, left-right light gradient, sensor noise (grey levels)
+PLACEMENT, SWAY, SWAY_HZ = 10.0, (2.0, 7.0), (0.3, 0.9)
+ROLL, ZOOM, ZOOM_DRIFT = (2.0, 9.0), (0.88, 1.06), 0.03
+GAIN, GAIN_DRIFT, SIDE_LIGHT = (0.75, 1.15), 0.08, 0.25
+NOISE_SD = (3.0, 8.0)
 VIDEO_CODECS = ("libx264", "mpeg4")  # first one this PyAV build has
-VIDEO_OPTIONS = {"libx264": {"crf": "23", "preset": "veryfast"}, "mpeg4": {"qscale": "4"}}
+VIDEO_OPTIONS = {
+    "libx264": {"crf": "23", "preset": "veryfast"},
+    "mpeg4": {"qmin": "2", "qmax": "8"},
+}
 
 
 def _backdrop_level(skin: tuple[int, int, int], rng: np.random.Generator) -> float:
@@ -153,19 +163,18 @@ def render_face(
     count = len(activity)
     times = np.arange(count) / FPS
     background = _clutter(rng, _backdrop_level(speaker.skin, rng)).astype(np.float32)
-    # head motion: a slow sway plus a per-clip placement, in pixels / degrees
+    # head motion: a per-clip placement plus a slow sway, roll and zoom
     phase = rng.uniform(0, 2 * np.pi, 3)
-    speed = rng.uniform(0.3, 0.9, 3)
-    shift = rng.uniform(-10, 10, 2)[:, None] + rng.uniform(2, 7, 2)[:, None] * np.sin(
-        2 * np.pi * speed[:2, None] * times + phase[:2, None]
-    )
-    roll = rng.uniform(2, 9) * np.sin(2 * np.pi * speed[2] * times + phase[2])
-    zoom = rng.uniform(0.88, 1.06) * (1 + 0.03 * np.sin(2 * np.pi * 0.4 * times + phase[0]))
+    speed = rng.uniform(*SWAY_HZ, 3)
+    wave = np.sin(2 * np.pi * speed[:, None] * times + phase[:, None])  # (3, frames)
+    shift = rng.uniform(-PLACEMENT, PLACEMENT, (2, 1)) + rng.uniform(*SWAY, (2, 1)) * wave[:2]
+    roll = rng.uniform(*ROLL) * wave[2]
+    zoom = rng.uniform(*ZOOM) * (1 + ZOOM_DRIFT * wave[0])
     # lighting: overall gain and a left-right gradient, both drifting
-    gain = rng.uniform(0.75, 1.15) + 0.08 * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * times)
-    slope = rng.uniform(-0.25, 0.25) + 0.05 * np.sin(2 * np.pi * 0.3 * times + phase[1])
+    gain = rng.uniform(*GAIN) + GAIN_DRIFT * wave[1]
+    slope = rng.uniform(-SIDE_LIGHT, SIDE_LIGHT) + 0.2 * SIDE_LIGHT * wave[2]
     noise_sd = rng.uniform(*NOISE_SD)
-    onset = 0.7 + 0.3 * np.clip(times / 0.5, 0.0, 1.0)  # the expression builds up
+    onset = ONSET_START + (1 - ONSET_START) * np.clip(times / ONSET_SECONDS, 0.0, 1.0)
     blinks = rng.random(count) < BLINK_PROBABILITY
     composed = np.empty((count, FRAME_SIZE, FRAME_SIZE, 3), np.float32)
     for index in range(count):

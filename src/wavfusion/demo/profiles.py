@@ -12,7 +12,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-DEMO_LABELS = ("neutral", "happy", "sad", "angry")  # names of wavfusion.data.datasets.labels
+from wavfusion.data.datasets.labels import LABEL_SETS
+
+# the four classes of the usual IEMOCAP protocol: neutral, happy, sad, angry
+DEMO_LABELS: tuple[str, ...] = LABEL_SETS["iemocap4"]
 
 
 @dataclass(frozen=True)
@@ -52,13 +55,13 @@ VOICE_PARAMETERS: dict[str, Parameter] = {
 # Facial expression; 0 (1 for eye_open) is the neutral pose of each parameter.
 FACE_PARAMETERS: dict[str, Parameter] = {
     # brow height, in eye heights (+ = raised)
-    "brow_raise": Parameter((0.0, 0.4, 0.2, -0.6), 0.35),
+    "brow_raise": Parameter((0.0, 0.3, 0.15, -0.45), 0.35),
     # degrees; + lifts the inner ends (sad), - pulls them down (angry frown)
-    "brow_tilt": Parameter((0.0, 0.0, 16.0, -18.0), 7.0),
+    "brow_tilt": Parameter((0.0, 0.0, 13.0, -15.0), 7.0),
     # eye opening, 1 = neutral, 0.3 = squint, 1.5 = wide
-    "eye_open": Parameter((1.0, 0.8, 0.65, 1.25), 0.15, 0.3, 1.5),
+    "eye_open": Parameter((1.0, 0.85, 0.72, 1.2), 0.15, 0.3, 1.5),
     # mouth-corner lift in mouth half-widths (+ smile, - frown)
-    "smile": Parameter((0.0, 0.45, -0.30, -0.15), 0.15),
+    "smile": Parameter((0.0, 0.38, -0.25, -0.12), 0.15),
     # jaw opening while the voice is active, 0..1
     "mouth_open": Parameter((0.25, 0.55, 0.15, 0.50), 0.15, 0.0, 1.0),
 }
@@ -89,24 +92,30 @@ class Speaker:
 
 # skin tones light to medium-dark; darker ones are left out because OpenCV's Haar cascade
 # misses most of them in these drawings (face crops would fall back to whole frames)
-_SKINS = ((240, 205, 180), (232, 190, 160), (198, 150, 120), (160, 110, 80), (140, 95, 70))
-_HAIRS = ((50, 35, 30), (110, 70, 40), (30, 30, 30), (150, 120, 70), (80, 60, 50))
+SKINS = ((240, 205, 180), (232, 190, 160), (198, 150, 120), (160, 110, 80), (140, 95, 70))
+HAIRS = ((50, 35, 30), (110, 70, 40), (30, 30, 30), (150, 120, 70), (80, 60, 50))
+FEMALE_PITCH, MALE_PITCH = (175.0, 235.0), (95.0, 135.0)  # base pitch ranges, Hz
+FEMALE_FORMANTS, MALE_FORMANTS = (1.12, 1.20), (0.96, 1.04)  # vocal-tract scale ranges
 
 
 def make_speakers(count: int, seed: int) -> list[Speaker]:
-    """`count` speakers alternating female-like (base pitch 175-235 Hz, formants × 1.12-1.20)
-    and male-like (95-135 Hz, formants × 0.96-1.04), each with their own face colours."""
+    """`count` speakers alternating female-like (base pitch 175-235 Hz, formants x 1.12-1.20)
+    and male-like (95-135 Hz, formants x 0.96-1.04). Skin tones go round SKINS from a
+    seed-dependent start (so every split gets a mix); hair colour and head width are random."""
     rng = np.random.default_rng([seed, 7919])
+    first_skin = int(rng.integers(len(SKINS)))
     speakers = []
     for index in range(count):
         female = index % 2 == 0
+        pitch = rng.uniform(*(FEMALE_PITCH if female else MALE_PITCH))
+        formants = rng.uniform(*(FEMALE_FORMANTS if female else MALE_FORMANTS))
         speakers.append(
             Speaker(
                 name=f"spk{index + 1:02d}",
-                base_pitch=float(rng.uniform(175, 235) if female else rng.uniform(95, 135)),
-                formant_scale=float(rng.uniform(1.12, 1.20) if female else rng.uniform(0.96, 1.04)),
-                skin=_SKINS[int(rng.integers(len(_SKINS)))],
-                hair=_HAIRS[int(rng.integers(len(_HAIRS)))],
+                base_pitch=float(pitch),
+                formant_scale=float(formants),
+                skin=SKINS[(first_skin + index) % len(SKINS)],
+                hair=HAIRS[int(rng.integers(len(HAIRS)))],
                 face_width=float(rng.uniform(0.92, 1.08)),
             )
         )
@@ -121,6 +130,5 @@ TEXT_MIX = {
 }
 AUDIO_IN_VIDEO_FRACTION = 0.1  # rows with video whose audio is only the MP4's track
 
-SAMPLE_RATE = 16_000
 FRAME_SIZE = 128  # video frames are FRAME_SIZE x FRAME_SIZE pixels
 FPS = 12

@@ -1,6 +1,11 @@
 """Transcripts of the demo corpus: English sentences per emotion, and shared sentences that
 say nothing about the speaker's emotion (drawn for every class).
 
+Every happy, sad and angry sentence holds at least one of its class's CUE_WORDS, so that a
+reader, or a bag of words, that has seen a few of them recognises the others; neutral
+sentences are matter-of-fact logistics. Some words are ambiguous on purpose ("stop" is also
+in "can't stop crying" and "the bus stop").
+
 `transcript(pool, rng)` picks one sentence of a pool and sometimes puts a discourse marker in
 front ("Well, ..."), which every pool shares, so the marker carries no evidence.
 """
@@ -8,6 +13,12 @@ front ("Well, ..."), which every pool shares, so the marker carries no evidence.
 from __future__ import annotations
 
 import numpy as np
+
+CUE_WORDS = {
+    "happy": ("happy", "love", "wonderful", "great", "glad"),
+    "sad": ("sad", "miss", "lonely", "crying", "sorry"),
+    "angry": ("angry", "hate", "stop", "sick", "furious"),
+}
 
 EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
     "neutral": (
@@ -38,10 +49,10 @@ EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
         "What a great day, everything went perfectly!",
         "We won, I am so happy, we actually won!",
         "I'm so glad you came, this is fantastic!",
-        "That was the best party ever, I loved every minute!",
+        "That was a great party, I loved every minute!",
         "Wonderful, the results are even better than we hoped!",
         "I got the job, this is wonderful!",
-        "You made my day, this is amazing!",
+        "You made my day, I am so happy!",
         "Yes, we did it, I am so proud and happy!",
         "This is the best surprise, I love you all!",
         "Great news, the baby is healthy and beautiful!",
@@ -50,7 +61,7 @@ EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
         "Hooray, our holiday starts tomorrow, how wonderful!",
         "That is fantastic, congratulations, I am so glad!",
         "I am having such a great time, thank you!",
-        "We passed, all of us passed, amazing!",
+        "We passed, all of us passed, this is great!",
         "What a beautiful gift, I absolutely love it!",
         "I'm so excited and happy, this is the best!",
     ),
@@ -58,7 +69,7 @@ EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
         "I miss her so much, I can't stop crying.",
         "He's gone, and I miss him so much.",
         "I feel so lonely since they moved away.",
-        "I lost my job today, I don't know what to do.",
+        "I lost my job today, I feel so sad.",
         "I'm so sad, I really thought he loved me.",
         "We lost our old dog, I can't stop crying.",
         "Nobody came to my birthday, I feel so lonely.",
@@ -66,15 +77,15 @@ EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
         "I failed again, I'm sorry I let you down.",
         "My grandmother passed away, I am so sad.",
         "I miss him, I never said goodbye.",
-        "It's over, she left me and I feel broken.",
-        "I cried all night, I just feel hopeless.",
-        "Nothing I do ever matters, I'm so unhappy.",
-        "The house feels so empty and quiet without him.",
+        "It's over, she left me and I feel so lonely.",
+        "I was crying all night, I feel hopeless.",
+        "Nothing I do ever matters, I'm so sad.",
+        "The house feels so empty, I miss him.",
         "I'm sorry, I just feel so lost and alone.",
         "We buried him this morning, it was terrible and sad.",
         "I miss the old days, I feel so sad.",
-        "I'm heartbroken, it is all my fault.",
-        "I feel hopeless and lost, I give up.",
+        "I'm heartbroken and sorry, it is all my fault.",
+        "I feel hopeless and sad, I give up.",
     ),
     "angry": (
         "This is ridiculous, I am sick of your excuses!",
@@ -86,16 +97,16 @@ EMOTION_SENTENCES: dict[str, tuple[str, ...]] = {
         "I hate this, it is completely unacceptable!",
         "Stop touching my things, I am sick of it!",
         "Enough, I'm sick of your stupid games!",
-        "Shut up and listen to me for once!",
-        "You never listen, it drives me crazy!",
+        "Shut up and listen, I am so angry!",
+        "You never listen, I hate it!",
         "I am so angry I could scream!",
         "Who the hell do you think you are, I am furious!",
-        "This is outrageous, I want my money back now!",
-        "I've had enough of your lies, get lost!",
+        "This is outrageous, I am furious!",
+        "I'm sick of your lies, get lost!",
         "Stop it, you did this on purpose!",
-        "I'm fed up, fix it or I'm leaving!",
+        "I'm fed up and angry, fix it now!",
         "Stop wasting my time, this is a disgrace!",
-        "This is ridiculous, it is the third time!",
+        "Stop it, this is the third time!",
         "Damn it, I hate it when you do that!",
     ),
 }
