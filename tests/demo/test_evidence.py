@@ -9,8 +9,9 @@ CHANCE = 1 / len(DEMO_LABELS)
 
 
 def test_every_modality_and_their_combinations_beat_chance(corpus):
-    # 60 train and 24 test rows: the margins below held for seeds 0-3 of this corpus size
-    # (seed 0, the fixture: audio 0.75, video 0.70, text 0.45, concat 0.88, late fusion 0.83)
+    # 60 train and 24 test rows: these thresholds hold for seeds 0-3 of this corpus size (the
+    # worst: audio 0.46, video 0.45, text 0.45, concat 0.42, late fusion 0.50); for the fixture,
+    # seed 0: audio 0.75, video 0.70, text 0.45, concat 0.88, late fusion 0.83
     scores = measure_evidence(corpus, num_frames=3).scores
     assert scores["audio"].accuracy >= CHANCE + 0.15
     assert scores["video"].present_accuracy >= CHANCE + 0.15

@@ -1,6 +1,91 @@
 """The demo corpus: a small synthetic three-modality emotion corpus, deterministic by seed.
 
-DOCS_PLACEHOLDER
+    from wavfusion.demo import generate_corpus
+    manifest_path = generate_corpus(Path("demo/corpus"), per_class=40, seed=0)
+
+It is written as real data is: `audio/<id>.wav` (16 kHz mono 16-bit PCM), `video/<id>.mp4`
+(128 x 128, 12 fps, H.264), `manifest.csv` (the usual columns, plus `text_kind`: own / shared
+/ contradicting / empty, the truth about each transcript, for analysis) and `corpus.json`
+(the settings and the counts). Same arguments, same seed: byte-identical files.
+
+**Rows.** `per_class` clips of each of neutral, happy, sad, angry, spread evenly over
+`speakers` synthetic speakers, alternately female-like (base pitch 175-235 Hz, formants
+x 1.12-1.20) and male-like (95-135 Hz, x 0.96-1.04), each with their own face colours.
+Split by speaker (`speaker_splits`): with 8, spk01-05 train, spk06 val, spk07-08 test, so
+62.5 / 12.5 / 25 % of the rows, every class alike. Clip length is uniform in `seconds`
+(default 1.5-3 s) whatever the class. Modalities are assigned by exact quotas within each
+(class, split) group (rounded): video in `video_fraction` of the rows (80 %), a transcript
+in `text_fraction` (85 %); 10 % of the rows with video have no WAV (empty `audio` cell),
+their audio being the MP4's AAC track, to exercise that path.
+
+**Audio evidence** (`voice.py`): prosody and voice quality. Each clip draws every parameter
+from N(class mean, sd), one sd for all classes (`profiles.VOICE_PARAMETERS`):
+
+| parameter | neutral | happy | sad | angry | sd | span / sd | closest / sd |
+|---|---|---|---|---|---|---|---|
+| `pitch_shift`: semitones above the speaker's base pitch | 0 | 3 | -1.5 | 2 | 2 | 2.2 | 0.5 |
+| `pitch_range`: semitones, sd of the per-syllable pitch accents | 1.6 | 3.4 | 1 | 2.8 | 0.9 | 2.7 | 0.7 |
+| `loudness`: dB re -28 dBFS RMS of voiced speech | 0 | 2.5 | -4 | 5 | 3 | 3.0 | 0.8 |
+| `rate`: syllables per second | 4.2 | 4.8 | 3.4 | 5 | 0.7 | 2.3 | 0.3 |
+| `tilt`: source spectral tilt, dB/octave (higher = tense voice) | -7 | -5.5 | -9.5 | -3 | 2 | 3.2 | 0.8 |
+| `breathiness`: aspiration noise / pulse ratio | 0.08 | 0.08 | 0.2 | 0.05 | 0.05 | 3.0 | 0.0 |
+| `jitter`: period perturbation (shimmer is 3x) | 0.01 | 0.01 | 0.015 | 0.018 | 0.004 | 2.0 | 0.0 |
+
+"span / sd" is how far apart the extreme class means are, "closest / sd" the two closest;
+no single parameter separates the four classes (happy and angry differ mostly in tilt and
+jitter, neutral and happy in pitch and range). On top, per clip: random syllable accents
+and durations, a pause after 12 % of the syllables, loudness +-1.5 dB per syllable, an
+unvoiced burst before 60 % of the syllables, room noise at -56 dBFS; and the speaker's base
+pitch, which moves absolute pitch more (an octave between voices) than any emotion does.
+
+**Video evidence** (`face.py`): the drawn face's expression (`profiles.FACE_PARAMETERS`):
+
+| parameter | neutral | happy | sad | angry | sd | span / sd | closest / sd |
+|---|---|---|---|---|---|---|---|
+| `brow_raise`: brow height, eye heights | 0 | 0.3 | 0.15 | -0.45 | 0.35 | 2.1 | 0.4 |
+| `brow_tilt`: degrees, + inner ends up (sad), - down (frown) | 0 | 0 | 13 | -15 | 7 | 4.0 | 0.0 |
+| `eye_open`: eye opening, 1 = neutral | 1 | 0.85 | 0.72 | 1.2 | 0.15 | 3.2 | 0.9 |
+| `smile`: mouth-corner lift, mouth half-widths (- frown) | 0 | 0.38 | -0.25 | -0.12 | 0.15 | 4.2 | 0.8 |
+| `mouth_open`: jaw opening while the voice is active | 0.25 | 0.55 | 0.15 | 0.5 | 0.15 | 2.7 | 0.3 |
+
+The expression builds from 70 % to full over the first 0.5 s; the mouth opens with the
+voice's envelope (x `mouth_open`). Nuisances, drawn per clip: placement +-10 px and sway
+2-7 px, roll 2-9 degrees, zoom 0.88-1.06 (+-3 %), light gain 0.75-1.15 (+-0.08 drift), a
+left-right light gradient up to +-25 %, sensor noise sd 3-8 grey levels, blinks in 4 % of
+frames, 6-13 background shapes; the background is darker than the skin (by about 60 grey
+levels where possible), because OpenCV's Haar cascade misses faces that melt into their
+background; skin tones are light to medium-dark for the same reason. The cascade finds the
+face in 98 % of the sampled frames of the seed-0 corpus (per_class 40: 128 clips x 8
+frames), and in some frame of every clip (a frame without borrows its neighbour's box).
+
+**Text evidence** (`sentences.py`): of the rows with a transcript, 60 % carry a sentence of
+their own class (20 per class; every happy / sad / angry one holds a cue word of its class,
+neutral ones are matter-of-fact logistics), 25 % one of 24 shared sentences that say nothing
+about emotion, 15 % a sentence of one of the other three classes (sarcasm-like
+contradiction). Over all rows: 51 % own, 21 % shared, 13 % contradicting, 15 % empty
+(rounding within the small groups makes it 50 / 20 / 12.5 / 17.5 % at per_class 40). 30 %
+of sentences start with a shared discourse marker ("Well, ...").
+
+**Measured evidence** (`wavfusion.demo.evidence`: logistic regressions on simple features
+of the decoded files, fit on train, scored on test; mean over seeds 0-2; accuracy / weighted
+F1 over all test rows, a row without the modality counted as the majority class):
+
+| per_class (train / test rows) | audio | video | text | concat | late fusion |
+|---|---|---|---|---|---|
+| 40 (100 / 40), accuracy | 0.675 | 0.575 | 0.542 | 0.667 | 0.733 |
+| 40, weighted F1 | 0.671 | 0.574 | 0.537 | 0.667 | 0.739 |
+| 40, accuracy on rows with the modality | 0.675 | 0.656 | 0.615 | | |
+| 100 (256 / 96), accuracy | 0.681 | 0.604 | 0.569 | 0.781 | 0.854 |
+| 100, weighted F1 | 0.680 | 0.597 | 0.570 | 0.783 | 0.856 |
+| 100, accuracy on rows with the modality | 0.681 | 0.697 | 0.633 | | |
+
+Chance is 0.25. Seed to seed, on 40 test rows, accuracies move by up to +-0.1 (audio
+0.65-0.72, video 0.47-0.68, text 0.45-0.60, late fusion 0.70-0.78). `concat` is one
+logistic regression on the concatenated features (12 audio, 288 video, ~210 words);
+`late_fusion` multiplies the three single-modality classifiers' probabilities. With 100
+training rows `concat` only matches audio (0.667 vs 0.675); with 256 it beats every single
+modality (0.78 vs 0.68), and late fusion beats them at both sizes (+6 and +17 points over
+the best one).
 """
 
 from __future__ import annotations
@@ -179,6 +264,15 @@ def _transcript(plan: ClipPlan, rng: np.random.Generator) -> str:
     return ""
 
 
+def _remove_stale_media(out: Path, written: set[str]) -> None:
+    """Delete clips an earlier corpus left in `out/audio` and `out/video` (files named like
+    ours, `spkNN_NNNN.wav` / `.mp4`, that this corpus did not write)."""
+    for pattern in ("audio/spk*_*.wav", "video/spk*_*.mp4"):
+        for path in out.glob(pattern):
+            if path.relative_to(out).as_posix() not in written:
+                path.unlink()
+
+
 def generate_corpus(
     out: Path,
     *,
@@ -196,8 +290,8 @@ def generate_corpus(
     `per_class` clips for each of DEMO_LABELS, `seconds` the range of clip lengths,
     `video_fraction` / `text_fraction` the share of clips with a video / a transcript,
     `speakers` (>= 3) synthetic speakers split speaker-independently (`speaker_splits`).
-    The same arguments give byte-identical files; existing files of the same names are
-    overwritten, other files in `out` are left alone."""
+    The same arguments give byte-identical files. Clips of an earlier corpus in `out/audio`
+    and `out/video` are replaced or deleted; other files in `out` are left alone."""
     if per_class < 1:
         raise ValueError(f"per_class must be at least 1, got {per_class}")
     low, high = seconds
@@ -217,6 +311,7 @@ def generate_corpus(
     )
     bar = tqdm(plans, desc="demo corpus", unit="clip", disable=not progress, file=sys.stderr)
     rows = [make_clip(plan, out, seed=seed, seconds=(low, high)) for plan in bar]
+    _remove_stale_media(out, {cell for row in rows for cell in (row.audio, row.video) if cell})
     manifest = write_manifest(out / MANIFEST_NAME, rows, ["text_kind"])
     settings = {
         "per_class": per_class,

@@ -163,12 +163,13 @@ class EvidenceReport:
     def table(self) -> str:
         lines = [
             f"fit on {self.train_rows} train rows, scored on {self.test_rows} test rows",
-            "modality  acc    wF1    | rows with it  acc    wF1",
+            f"{'':<12}  all test rows  | rows with the modality",
+            f"{'modality':<12}  acc    wF1     | rows  acc    wF1",
         ]
         for name, score in self.scores.items():
             lines.append(
-                f"{name:<8}  {score.accuracy:.3f}  {score.weighted_f1:.3f}  | "
-                f"{score.present_rows:>12}  {score.present_accuracy:.3f}  "
+                f"{name:<12}  {score.accuracy:.3f}  {score.weighted_f1:.3f}   | "
+                f"{score.present_rows:>4}  {score.present_accuracy:.3f}  "
                 f"{score.present_weighted_f1:.3f}"
             )
         return "\n".join(lines)

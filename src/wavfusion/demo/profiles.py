@@ -9,6 +9,7 @@ classes overlap in every single parameter.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 
@@ -23,6 +24,7 @@ class Parameter:
     """A clip-level parameter: each clip draws it from N(mean of its emotion, sd), clipped to
     `[low, high]`. One sd for every emotion, so neighbouring means overlap by design."""
 
+    meaning: str
     means: tuple[float, float, float, float]  # neutral, happy, sad, angry (DEMO_LABELS order)
     sd: float
     low: float = -np.inf
@@ -34,37 +36,59 @@ class Parameter:
 
 
 # Prosody and voice quality, relative to the speaker's own voice.
-#                               neutral happy  sad    angry    sd
 VOICE_PARAMETERS: dict[str, Parameter] = {
-    # semitones above the speaker's base pitch
-    "pitch_shift": Parameter((0.0, 3.0, -1.5, 2.0), 2.0),
-    # semitones, standard deviation of the per-syllable pitch accents (pitch range)
-    "pitch_range": Parameter((1.6, 3.4, 1.0, 2.8), 0.9, 0.3),
-    # dB relative to DEMO_REFERENCE_RMS
-    "loudness": Parameter((0.0, 2.5, -4.0, 5.0), 3.0),
-    # syllables per second
-    "rate": Parameter((4.2, 4.8, 3.4, 5.0), 0.7, 2.0),
-    # source spectral tilt, dB per octave (less negative = tense, pressed voice)
-    "tilt": Parameter((-7.0, -5.5, -9.5, -3.0), 2.0),
-    # aspiration-noise to pulse ratio (0 = clean, 0.5 = very breathy)
-    "breathiness": Parameter((0.08, 0.08, 0.20, 0.05), 0.05, 0.0, 0.5),
-    # relative period-to-period pitch perturbation (0.01 = 1 %); shimmer is 3x this
-    "jitter": Parameter((0.010, 0.010, 0.015, 0.018), 0.004, 0.002),
+    "pitch_shift": Parameter(
+        "semitones above the speaker's base pitch", (0.0, 3.0, -1.5, 2.0), 2.0
+    ),
+    "pitch_range": Parameter(
+        "semitones, sd of the per-syllable pitch accents", (1.6, 3.4, 1.0, 2.8), 0.9, 0.3
+    ),
+    "loudness": Parameter("dB re -28 dBFS RMS of voiced speech", (0.0, 2.5, -4.0, 5.0), 3.0),
+    "rate": Parameter("syllables per second", (4.2, 4.8, 3.4, 5.0), 0.7, 2.0),
+    "tilt": Parameter(
+        "source spectral tilt, dB/octave (higher = tense voice)", (-7.0, -5.5, -9.5, -3.0), 2.0
+    ),
+    "breathiness": Parameter(
+        "aspiration noise / pulse ratio", (0.08, 0.08, 0.20, 0.05), 0.05, 0.0, 0.5
+    ),
+    "jitter": Parameter(
+        "period perturbation (shimmer is 3x)", (0.010, 0.010, 0.015, 0.018), 0.004, 0.002
+    ),
 }
 
 # Facial expression; 0 (1 for eye_open) is the neutral pose of each parameter.
 FACE_PARAMETERS: dict[str, Parameter] = {
-    # brow height, in eye heights (+ = raised)
-    "brow_raise": Parameter((0.0, 0.3, 0.15, -0.45), 0.35),
-    # degrees; + lifts the inner ends (sad), - pulls them down (angry frown)
-    "brow_tilt": Parameter((0.0, 0.0, 13.0, -15.0), 7.0),
-    # eye opening, 1 = neutral, 0.3 = squint, 1.5 = wide
-    "eye_open": Parameter((1.0, 0.85, 0.72, 1.2), 0.15, 0.3, 1.5),
-    # mouth-corner lift in mouth half-widths (+ smile, - frown)
-    "smile": Parameter((0.0, 0.38, -0.25, -0.12), 0.15),
-    # jaw opening while the voice is active, 0..1
-    "mouth_open": Parameter((0.25, 0.55, 0.15, 0.50), 0.15, 0.0, 1.0),
+    "brow_raise": Parameter("brow height, eye heights", (0.0, 0.3, 0.15, -0.45), 0.35),
+    "brow_tilt": Parameter(
+        "degrees, + inner ends up (sad), - down (frown)", (0.0, 0.0, 13.0, -15.0), 7.0
+    ),
+    "eye_open": Parameter("eye opening, 1 = neutral", (1.0, 0.85, 0.72, 1.2), 0.15, 0.3, 1.5),
+    "smile": Parameter(
+        "mouth-corner lift, mouth half-widths (- frown)", (0.0, 0.38, -0.25, -0.12), 0.15
+    ),
+    "mouth_open": Parameter(
+        "jaw opening while the voice is active", (0.25, 0.55, 0.15, 0.50), 0.15, 0.0, 1.0
+    ),
 }
+
+
+def parameter_table(parameters: dict[str, Parameter]) -> str:
+    """A markdown table of `parameters`: per-class means, the shared sd, and, in sds, how far
+    apart the extreme class means lie and the closest two (0: it cannot tell those apart)."""
+    lines = [
+        f"| parameter | {' | '.join(DEMO_LABELS)} | sd | span / sd | closest / sd |",
+        "|---" * (len(DEMO_LABELS) + 4) + "|",
+    ]
+    for name, parameter in parameters.items():
+        means = sorted(parameter.means)
+        span = (means[-1] - means[0]) / parameter.sd
+        closest = min(high - low for low, high in pairwise(means)) / parameter.sd
+        cells = " | ".join(f"{mean:g}" for mean in parameter.means)
+        lines.append(
+            f"| `{name}`: {parameter.meaning} | {cells} | {parameter.sd:g} | {span:.1f} "
+            f"| {closest:.1f} |"
+        )
+    return "\n".join(lines)
 
 
 def draw(
