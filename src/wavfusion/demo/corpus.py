@@ -289,7 +289,8 @@ def generate_corpus(
 
     `per_class` clips for each of DEMO_LABELS, `seconds` the range of clip lengths,
     `video_fraction` / `text_fraction` the share of clips with a video / a transcript,
-    `speakers` (>= 3) synthetic speakers split speaker-independently (`speaker_splits`).
+    `speakers` (>= 3) synthetic speakers split speaker-independently (`speaker_splits`;
+    with `per_class` below `speakers` the last speakers, val and test, get no clips).
     The same arguments give byte-identical files. Clips of an earlier corpus in `out/audio`
     and `out/video` are replaced or deleted; other files in `out` are left alone."""
     if per_class < 1:

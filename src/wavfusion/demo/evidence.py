@@ -43,7 +43,6 @@ from tqdm import tqdm
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.data.media import SAMPLE_RATE
 
-MODALITIES = ("audio", "video", "text")
 FRAME, HOP = 512, 160  # audio analysis: 32 ms frames every 10 ms
 PITCH_RANGE = (60.0, 450.0)  # Hz searched by the autocorrelation
 ACTIVE_DB = 25.0  # frames within this many dB of the loudest are speech
@@ -154,7 +153,8 @@ class ModalityScore:
 
 @dataclass
 class EvidenceReport:
-    """`scores[m]` for m in audio, video, text, concat and late_fusion (module docs)."""
+    """`scores[m]` for m in audio, video, text (those the train rows have), concat and
+    late_fusion (module docs)."""
 
     scores: dict[str, ModalityScore]
     train_rows: int
@@ -180,24 +180,26 @@ def _matrices(
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per modality `(X (rows, dims), present (rows,) bool)`: numeric features standardised on
     the train rows that have them, text as a binary bag of words of the train vocabulary;
-    zeros where a row lacks the modality."""
+    zeros where a row lacks the modality. A modality no train row has is left out."""
     from sklearn.feature_extraction.text import CountVectorizer
 
     out = {}
     for name in ("audio", "video"):
         values = getattr(features, name)
         present = np.array([value is not None for value in values])
+        if not (train & present).any():
+            continue  # e.g. a corpus without video
         width = next(value.size for value in values if value is not None)
         matrix = np.stack([value if value is not None else np.zeros(width) for value in values])
         fitted = matrix[train & present]
         matrix = (matrix - fitted.mean(axis=0)) / (fitted.std(axis=0) + 1e-6)
         out[name] = (np.where(present[:, None], matrix, 0.0), present)
     present = np.array([text is not None for text in features.text])
-    vectoriser = CountVectorizer(binary=True).fit(
-        [text for text, fit in zip(features.text, train & present) if fit]
-    )
-    bags = vectoriser.transform([text or "" for text in features.text]).toarray().astype(float)
-    out["text"] = (bags, present)
+    if (train & present).any():
+        texts = [text for text, fit in zip(features.text, train & present) if fit]
+        vectoriser = CountVectorizer(binary=True).fit(texts)
+        bags = vectoriser.transform([text or "" for text in features.text]).toarray()
+        out["text"] = (bags.astype(float), present)
     return out
 
 
@@ -212,14 +214,18 @@ def _score(truth, predicted) -> tuple[float, float]:
     )
 
 
-def _classifier():
-    """Logistic regression whose regularisation is chosen by cross-validation on the fit rows."""
+def _fit(matrix: np.ndarray, labels: np.ndarray):
+    """A logistic regression fitted on `matrix` rows, its regularisation chosen by stratified
+    cross-validation (CV_FOLDS, fewer when a class has fewer rows; none below 2)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import GridSearchCV, StratifiedKFold
 
-    folds = StratifiedKFold(CV_FOLDS, shuffle=True, random_state=0)
+    folds = min(CV_FOLDS, min(np.unique(labels, return_counts=True)[1]))
     model = LogisticRegression(max_iter=5000)
-    return GridSearchCV(model, {"C": list(REGULARISATION)}, cv=folds)
+    if folds < 2:
+        return model.fit(matrix, labels)
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=0)
+    return GridSearchCV(model, {"C": list(REGULARISATION)}, cv=splitter).fit(matrix, labels)
 
 
 def score_features(
@@ -245,9 +251,8 @@ def _score_features(features: CorpusFeatures, fit_split: str, score_split: str) 
     blocks = _matrices(features, train)
     classes = np.array(sorted(set(labels[train])))
     scores, models = {}, {}
-    for name in MODALITIES:
-        matrix, present = blocks[name]
-        model = _classifier().fit(matrix[train & present], labels[train & present])
+    for name, (matrix, present) in blocks.items():
+        model = _fit(matrix[train & present], labels[train & present])
         if list(model.classes_) != list(classes):
             raise ValueError(f"the train rows with {name} lack a class: {list(model.classes_)}")
         models[name] = model
@@ -256,13 +261,12 @@ def _score_features(features: CorpusFeatures, fit_split: str, score_split: str) 
             predicted[test & present] = model.predict(matrix[test & present])
         scores[name] = _scores(labels, predicted, test, present)
     parts, log_probability = [], np.zeros((len(labels), len(classes)))
-    for name in MODALITIES:  # each block scaled to the same total variance, whatever its width
-        matrix, present = blocks[name]
+    for name, (matrix, present) in blocks.items():  # blocks scaled to the same total variance
         parts += [matrix / np.sqrt(matrix.shape[1]), (~present[:, None]).astype(float)]
         probability = models[name].predict_proba(matrix)
         log_probability += np.where(present[:, None], np.log(np.maximum(probability, 1e-6)), 0.0)
     combined = np.hstack(parts)
-    predicted = _classifier().fit(combined[train], labels[train]).predict(combined)
+    predicted = _fit(combined[train], labels[train]).predict(combined)
     everywhere = np.ones_like(test)
     scores["concat"] = _scores(labels, predicted, test, everywhere)
     predicted = classes[log_probability.argmax(axis=1)]

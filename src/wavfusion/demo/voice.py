@@ -46,7 +46,7 @@ class Utterance:
     """A synthesised clip: `samples` `(n,)` float32 at 16 kHz, and its voicing envelope."""
 
     samples: np.ndarray
-    envelope: np.ndarray  # (n // HOP + 1,) voicing envelope 0..1, one value per 8 ms
+    envelope: np.ndarray  # (ceil(n / HOP),) voicing envelope 0..1, one value per 8 ms
 
     def activity(self, times: np.ndarray) -> np.ndarray:
         """Voicing envelope (0..1) at `times` seconds, e.g. to open a drawn mouth in sync."""
