@@ -91,7 +91,7 @@ def test_stale_cache_refused_for_another_text_encoder(
     options = dataclasses.replace(tiny_options, text_encoder=str(other))
     expected = settings_for(audio_config(tiny_encoders.audio.config.audio_backbone,
                                          shallow_layers=1), options)
-    with pytest.raises(StaleCacheError, match="text_encoder: cache .* expected .*other-bert"):
+    with pytest.raises(StaleCacheError, match="text_fingerprint: cache .* expected .*other-bert"):
         FeatureCache.open(reference, expected=expected)
     FeatureCache.open(reference, expected=tiny_encoders.settings)  # the right one opens
 

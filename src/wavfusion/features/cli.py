@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import textwrap
+from typing import TYPE_CHECKING
 
 from wavfusion.data import media
 from wavfusion.features.plan import DEFAULT_BATCH_SIZE, DEFAULT_PART_SIZE, DEFAULT_WORKERS
@@ -18,6 +19,9 @@ from wavfusion.features.settings import (
     DEFAULT_MAX_TEXT_TOKENS,
     DEFAULT_TEXT_ENCODER,
 )
+
+if TYPE_CHECKING:
+    from wavfusion.features.extract import ExtractionReport
 
 DEFAULT_AUDIO_BACKBONE = "whisper-tiny.en-bundled"  # = WavFusionConfig.audio_backbone (tested)
 DESCRIPTION = """\
@@ -119,6 +123,10 @@ def run_extract(args: argparse.Namespace) -> int:
     except (DataError, BackboneLoadError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}")  # StaleCacheError, CorruptCacheError, BackboneError are here
         return 1
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: the parts written so far are kept in {args.out}; run the same "
+              "command again to resume")
+        return 130
     from wavfusion.features.report import format_report
 
     print(format_report(report, args.manifest))
@@ -128,7 +136,9 @@ def run_extract(args: argparse.Namespace) -> int:
     return 0 if report.available else 1
 
 
-def _extract(args: argparse.Namespace):
+def _extract(args: argparse.Namespace) -> ExtractionReport:
+    from transformers.utils import logging as transformers_logging
+
     from wavfusion.features.audio import audio_config
     from wavfusion.features.extract import ExtractionJob, extract_features
     from wavfusion.features.plan import resolve_shard
@@ -152,4 +162,5 @@ def _extract(args: argparse.Namespace):
         device=args.device or default_device(), retry_failed=args.retry_failed,
         progress=not args.no_progress,
     )
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars: ours is enough
     return extract_features(job)

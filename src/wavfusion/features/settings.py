@@ -128,8 +128,8 @@ class CacheSettings:
             if field in names:
                 name = names[field]
                 lines.append(
-                    f"{name}: cache {getattr(self, name)!r} (fingerprint {_short(value)}), "
-                    f"expected {getattr(expected, name)!r} (fingerprint {_short(theirs[field])})"
+                    f"{field}: cache {_short(value)} ({getattr(self, name)}), expected "
+                    f"{_short(theirs[field])} ({getattr(expected, name)})"
                 )
             else:
                 lines.append(f"{field}: cache {value!r}, expected {theirs[field]!r}")
