@@ -34,7 +34,8 @@ def open_or_extract_cache(
     wanted = {row.id for row in manifest.rows}
     try:
         cache = FeatureCache.open(folder)
-        missing = wanted - set(cache.ids)
+        skipped = {problem.item for problem in cache.problems}  # bad rows: reported, not redone
+        missing = wanted - set(cache.ids) - skipped
     except FileNotFoundError:
         cache, missing = None, wanted
     if cache is None or missing:
