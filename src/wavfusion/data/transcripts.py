@@ -14,6 +14,7 @@ from wavfusion.data.errors import DataError, Problem
 from wavfusion.data.manifest import Manifest, ManifestRow
 
 TRANSCRIPT_SOURCE_COLUMN = "text_source"  # "asr" where the transcript was generated
+CHUNK = 32  # clips decoded and transcribed together
 
 
 def fill_missing_transcripts(
@@ -30,15 +31,22 @@ def fill_missing_transcripts(
     pending = [row for row in rows if not row.text.strip()]
     problems: list[Problem] = []
     filled = 0
-    for row in tqdm(pending, desc="transcribing", unit="clip", disable=not progress):
-        try:
-            waveform = manifest.load_audio(row)
-        except DataError as error:
-            problems.append(Problem(row.id, f"not transcribed: {error}", row.line))
-            continue
-        text = transcribe([waveform], language=language)[0]
-        if text:
-            row.text = text
-            row.extra[TRANSCRIPT_SOURCE_COLUMN] = "asr"
-            filled += 1
+    bar = tqdm(total=len(pending), desc="transcribing", unit="clip", disable=not progress)
+    # Chunks: the model and its transcript cache are loaded once per chunk, not once per row,
+    # while at most CHUNK decoded clips are held in memory.
+    for start in range(0, len(pending), CHUNK):
+        decoded: list[tuple[ManifestRow, object]] = []
+        for row in pending[start : start + CHUNK]:
+            try:
+                decoded.append((row, manifest.load_audio(row)))
+            except DataError as error:
+                problems.append(Problem(row.id, f"not transcribed: {error}", row.line))
+        texts = transcribe([waveform for _, waveform in decoded], language=language)
+        for (row, _), text in zip(decoded, texts):
+            if text:
+                row.text = text
+                row.extra[TRANSCRIPT_SOURCE_COLUMN] = "asr"
+                filled += 1
+        bar.update(len(pending[start : start + CHUNK]))
+    bar.close()
     return filled, problems
