@@ -21,6 +21,7 @@ import torch
 
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
+from wavfusion.features.settings import CacheSettings
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
 from wavfusion.training.features import open_or_extract_cache
@@ -120,7 +121,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     model.save_pretrained(settings.out)
     results = {"best_epoch": best.best_epoch, "epochs_run": trainer.current_epoch + 1}
     results.update(evaluate_splits(model, data, labels, settings.out))
-    _write_run_record(settings, raw_audio)
+    _write_run_record(settings, raw_audio, cache.settings)
     return results
 
 
@@ -178,9 +179,14 @@ def _loggers(out: Path) -> list:
     return loggers
 
 
-def _write_run_record(settings: TrainSettings, raw_audio: bool) -> None:
+def _write_run_record(settings: TrainSettings, raw_audio: bool,
+                      features: CacheSettings) -> None:
+    """run.json: every setting, plus `features`, the CacheSettings of the frozen features the
+    model was trained on (encoder names and fingerprints, frame sampling, ...): what
+    `wavfusion predict` needs to encode a new clip exactly as training did."""
     record = dataclasses.asdict(settings)
     record["raw_audio"] = raw_audio
+    record["features"] = features.to_dict()
     write_json(settings.out / "run.json", {k: str(v) if isinstance(v, Path) else v
                                            for k, v in record.items()})
     command = " ".join(shlex.quote(part) for part in ["wavfusion", *sys.argv[1:]])
