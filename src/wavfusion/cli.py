@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "wavfusion.data.cli",
     "wavfusion.features.cli",
     "wavfusion.training.cli",
+    "wavfusion.inference.cli",
 ]
 
 

@@ -1,0 +1,219 @@
+"""`Predictor`: one clip (an audio or video file, an optional transcript) -> a JSON-ready dict.
+
+    predictor = Predictor.from_run("runs/ravdess")
+    result = predictor.predict("clip.mp4", transcript="Kids are talking by the door.")
+    result["label"], result["probabilities"], result["missing"], result["gates"]
+
+A clip goes down the very path training's features went, one clip at a time:
+
+    file --decode_row (features/extract.py: 16 kHz audio, sampled face crops)--> DecodedRow
+         --encode_part (the frozen encoders; float16, as the feature cache stores them)-->
+         --collate (training/dataset.py)--> WavFusion --> probabilities, gates P (Eq 10)
+
+so a clip gets the probabilities `wavfusion evaluate` gives it from a feature cache. The
+encoders are the ones RUN records (see run_features.py); a mismatch is refused at load time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import av
+import torch
+
+from wavfusion.backbones.errors import BackboneLoadError
+from wavfusion.backbones.image import ImageFeatureEncoder
+from wavfusion.backbones.text import TextFeatureEncoder
+from wavfusion.data import media
+from wavfusion.data.errors import DataError
+from wavfusion.data.manifest import Manifest, ManifestRow
+from wavfusion.features.audio import AudioPrefix
+from wavfusion.features.extract import FrozenEncoders, decode_row, encode_part
+from wavfusion.features.identity import compute_settings, image_identity, text_identity
+from wavfusion.inference.result import gate_means, gate_note, json_safe
+from wavfusion.inference.run_features import (
+    RunFeatures,
+    RunMismatchError,
+    check_same_features,
+    read_run_features,
+)
+from wavfusion.model.wavfusion import WavFusion
+from wavfusion.training.dataset import Example, collate
+from wavfusion.training.module import model_inputs
+
+NOT_USED = "not used by this model"
+NO_VIDEO = "audio-only file"
+NO_TRANSCRIPT = "no transcript given"
+NO_SPEECH = "no speech recognised (--transcribe)"
+TIMING_DIGITS = 4  # seconds, rounded in the result
+PROBABILITY_DIGITS = 6
+
+T = TypeVar("T")
+
+
+class PredictionError(DataError):
+    """A file that could not be predicted; `item` is the file as given, `reason` says why."""
+
+
+def has_video(path: Path) -> bool:
+    """True when the first video stream of `path` is a moving picture (an audio file's cover
+    art is a still: not a video). MediaError for a missing, empty or unreadable file."""
+    with media._open(path) as container:  # media._open: its errors name the file and why
+        streams = container.streams.video
+        return bool(streams) and not streams[0].disposition & av.stream.Disposition.attached_pic
+
+
+def _load_encoders(model: WavFusion, features: RunFeatures, folder: Path,
+                   device: str) -> FrozenEncoders:
+    """The frozen encoders RUN's model was trained with. Encoders of a modality the model does
+    not use are not loaded (None: encode_part never reaches them, the predictor gives it no
+    such input). RunMismatchError when they cannot be loaded or compute other features."""
+    options, modalities = features.options, model.config.modalities
+    try:
+        text = (TextFeatureEncoder(options.text_encoder, options.max_text_tokens, device)
+                if "text" in modalities else None)
+        image = ImageFeatureEncoder(options.image_encoder, device) if "visual" in modalities \
+            else None
+    except (BackboneLoadError, OSError, ValueError) as error:
+        raise RunMismatchError(folder, "an encoder the model was trained with cannot be "
+                               f"loaded here: {error}") from error
+    for encoder, width in ((text, model.config.text_dim), (image, model.config.visual_dim)):
+        if encoder is not None and encoder.dim != width:
+            raise RunMismatchError(folder, f"encoder {encoder.name!r} gives {encoder.dim}-d "
+                                   f"features, the model expects {width}-d")
+    prefix = AudioPrefix(model, torch.device(device))
+    settings = None
+    if features.settings is not None:
+        settings = compute_settings(
+            model, text_identity(text) if text else features.text_identity(),
+            image_identity(image) if image else features.image_identity(), options)
+        check_same_features(folder, features.settings, settings)
+    return FrozenEncoders(prefix, text, image, options, settings)  # type: ignore[arg-type]
+
+
+def _timed(timings: dict[str, float], name: str, work: Callable[[], T]) -> T:
+    """work(), its wall time added to timings[name]."""
+    started = time.perf_counter()
+    value = work()
+    timings[name] = timings.get(name, 0.0) + time.perf_counter() - started
+    return value
+
+
+@dataclass
+class Predictor:
+    """A trained WavFusion with its frozen encoders, ready to predict clips one by one.
+
+    `transcribe`: fill a missing transcript with faster-whisper (the bundled tiny.en, cached;
+    `language` is the spoken language)."""
+
+    model: WavFusion
+    encoders: FrozenEncoders
+    run_folder: Path
+    feature_source: str  # where the feature settings came from (run.json, cache.json, defaults)
+    transcribe: bool = False
+    language: str = "en"
+
+    @classmethod
+    def from_run(cls, folder: str | Path, *, transcribe: bool = False, language: str = "en",
+                 device: str = "cpu") -> Predictor:
+        """Load RUN's model (config.json + model.safetensors) and the encoders it was trained
+        with. FileNotFoundError / ValueError for a folder that holds no model,
+        RunMismatchError when its encoders cannot be reproduced here."""
+        folder = Path(folder)
+        model = WavFusion.from_pretrained(folder).to(device).eval()
+        features = read_run_features(folder)
+        encoders = _load_encoders(model, features, folder, device)
+        return cls(model, encoders, folder, features.source, transcribe, language)
+
+    @property
+    def labels(self) -> list[str]:
+        config = self.model.config
+        return config.labels or [str(index) for index in range(config.num_classes)]
+
+    def predict(self, path: str | Path, transcript: str | None = None) -> dict[str, Any]:
+        """Predict the emotion of one audio or video file (video: its audio track and face
+        frames). Returns a JSON-ready dict: file, label, probabilities (per class, sum 1),
+        modalities used, missing (modality -> why), transcript and its source, gates (mean
+        P of Eq 10 per deep layer: 1 = text drove the fusion, 0 = video; None where not
+        applicable) and timings (seconds). PredictionError naming the file when it cannot be
+        decoded or holds nothing the model uses."""
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        row, missing = _timed(timings, "decode", lambda: self._row(path, transcript))
+        decoded = _timed(timings, "decode", lambda: decode_row(
+            Manifest(Path.cwd() / "predict", []), row, self.encoders.options))
+        if decoded.error is not None:
+            raise PredictionError(path, decoded.error.removeprefix(f"{row.audio}: "))
+        source = "given" if row.text else None
+        if "text" in missing and self.transcribe and missing["text"] != NOT_USED:
+            from wavfusion.backbones.transcribe import transcribe
+
+            row.text = _timed(timings, "transcribe",
+                              lambda: transcribe([decoded.audio], language=self.language)[0])
+            source = "transcribed" if row.text else None
+            if row.text:
+                del missing["text"]
+            else:
+                missing["text"] = NO_SPEECH
+        used = [name for name in self.model.config.modalities if name not in missing]
+        if not used:
+            raise PredictionError(path, "nothing this model uses: " + "; ".join(
+                f"{name}: {why}" for name, why in missing.items()))
+        _, _, arrays = _timed(timings, "encoders",
+                              lambda: encode_part([decoded], self.encoders, 1)[0])
+        output = _timed(timings, "model", lambda: self._forward(decoded.audio, arrays))
+        probabilities = torch.softmax(output.logits.float(), dim=-1)[0].tolist()
+        gates = gate_means(output.gates, output.audio_mask)
+        timings["total"] = time.perf_counter() - started
+        result = {
+            "file": str(path),
+            "label": self.labels[max(range(len(probabilities)), key=probabilities.__getitem__)],
+            "probabilities": {name: round(value, PROBABILITY_DIGITS)
+                              for name, value in zip(self.labels, probabilities)},
+            "modalities": used,
+            "missing": missing,
+            "transcript": row.text or None,
+            "transcript_source": source,
+            "gates": gates,
+            "gates_note": gate_note(used, len(gates)),
+            "timings": {name: round(value, TIMING_DIGITS) for name, value in timings.items()},
+        }
+        return json_safe(result)
+
+    def _row(self, path: str | Path, transcript: str | None) -> tuple[ManifestRow, dict]:
+        """The manifest row of one file (video only when the file has one and the model uses
+        it) and the missing modalities with the reason."""
+        location = Path(path).absolute()
+        try:
+            video = has_video(location)
+        except DataError as error:
+            raise PredictionError(path, error.reason) from error
+        modalities = self.model.config.modalities
+        missing = {name: NOT_USED for name in ("audio", "text", "visual")
+                   if name not in modalities}
+        text = (transcript or "").strip() if "text" in modalities else ""
+        if not text and "text" in modalities:
+            missing["text"] = NO_TRANSCRIPT
+        if not video and "visual" in modalities:
+            missing["visual"] = NO_VIDEO
+        row = ManifestRow(id=location.name, audio=str(location), text=text,
+                          video=str(location) if video and "visual" in modalities else "")
+        return row, missing
+
+    @torch.inference_mode()
+    def _forward(self, audio, arrays: dict):
+        """WavFusion on one clip's features, batched exactly as evaluation batches them."""
+        raw = "audio" in self.model.config.modalities and not self.encoders.audio.stored
+        example = Example(id="clip", label=-1, audio=audio if raw else None,
+                          audio_features=arrays["audio"], text=arrays["text"],
+                          visual=arrays["visual"])
+        inputs = model_inputs(collate([example]))
+        device = next(self.model.parameters()).device
+        return self.model(**{name: value.to(device) for name, value in inputs.items()})
+
+
+__all__ = ["PredictionError", "Predictor", "has_video"]
