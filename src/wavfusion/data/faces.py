@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import threading
 from pathlib import Path
 from typing import Literal
 
@@ -28,9 +29,12 @@ MIN_FACE_FRACTION = 0.08  # ignore "faces" smaller than this fraction of the fra
 log = logging.getLogger(__name__)
 
 
+_per_thread = threading.local()
+
+
 @functools.lru_cache(maxsize=1)
-def face_detector() -> cv2.CascadeClassifier | None:
-    """OpenCV's bundled frontal-face cascade, or None (logged once) when this OpenCV has none."""
+def _cascade_path() -> Path | None:
+    """OpenCV's bundled frontal-face cascade file, or None (logged once) when it has none."""
     folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
     path = Path(folder) / CASCADE_FILE
     if not hasattr(cv2, "CascadeClassifier") or not path.is_file():
@@ -41,7 +45,18 @@ def face_detector() -> cv2.CascadeClassifier | None:
             path,
         )
         return None
-    return cv2.CascadeClassifier(str(path))
+    return path
+
+
+def face_detector() -> cv2.CascadeClassifier | None:
+    """This thread's frontal-face cascade, or None when this OpenCV has none.
+
+    One classifier per thread: detectMultiScale keeps its working buffers in the classifier
+    (and runs without the GIL), so threads sharing one corrupt each other's detections."""
+    if not hasattr(_per_thread, "detector"):
+        path = _cascade_path()
+        _per_thread.detector = None if path is None else cv2.CascadeClassifier(str(path))
+    return _per_thread.detector
 
 
 def region_bounds(width: int, region: FaceRegion) -> tuple[int, int]:

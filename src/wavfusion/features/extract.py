@@ -181,9 +181,9 @@ def prepare_folder(out: Path, settings: CacheSettings, part_size: int) -> int:
 class RowDecoder(Dataset):
     """Item i = row i decoded (a DecodedRow, errors included): what DataLoader workers run.
 
-    Decoding runs in worker *processes*, not threads: the face detector (one OpenCV
-    CascadeClassifier per process, wavfusion.data.faces) is not thread-safe, and threads
-    sharing it return different crops from run to run."""
+    Decoding runs in worker *processes*: they also hold the GIL-bound parts of decoding
+    (Python, numpy) off the encoding process, and die with it. (Threads would now be safe
+    too: the face detector is one OpenCV CascadeClassifier per thread, wavfusion.data.faces.)"""
 
     def __init__(self, manifest: Manifest, rows: list[ManifestRow], options: ExtractionOptions):
         self.manifest, self.rows, self.options = manifest, rows, options
