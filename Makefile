@@ -22,6 +22,7 @@ lint: venv
 
 bench: venv
 	$(PY) benchmarks/model_step.py
+	$(PY) benchmarks/epoch_time.py
 	$(PY) benchmarks/extract_throughput.py
 	$(PY) benchmarks/cache_memory.py
 
