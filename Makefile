@@ -25,6 +25,7 @@ bench: venv
 	$(PY) benchmarks/epoch_time.py
 	$(PY) benchmarks/extract_throughput.py
 	$(PY) benchmarks/cache_memory.py
+	$(PY) benchmarks/predict_latency.py
 
 demo: venv
 	$(VENV)/bin/wavfusion demo --out demo-run
