@@ -1,4 +1,4 @@
-"""`wavfusion train`, `wavfusion evaluate`, `wavfusion cv`."""
+"""`wavfusion train`, `wavfusion evaluate`, `wavfusion cv`, `wavfusion ablate`."""
 
 from __future__ import annotations
 
@@ -113,6 +113,26 @@ def run_cv(args: argparse.Namespace) -> int:
     return 0
 
 
+def table_numbers(text: str) -> list[int]:
+    """`--tables 3,4,5,6` -> [3, 4, 5, 6]."""
+    try:
+        return [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a comma list of table numbers: {text!r}") from None
+
+
+def run_ablate(args: argparse.Namespace) -> int:
+    from wavfusion.training.ablation import run_ablations
+
+    settings = settings_from(args)
+    seeds = [settings.seed + offset for offset in range(args.seeds)]
+    document = run_ablations(settings, args.tables, seeds, args.out,
+                             keep_models=args.keep_models)
+    print(document["markdown"])
+    print(f"wrote {args.out}/ablation.md and ablation.json")
+    return 1 if document["failed"] else 0
+
+
 def register(subparsers) -> None:
     train = subparsers.add_parser(
         "train", help="train WavFusion on a manifest",
@@ -143,3 +163,21 @@ def register(subparsers) -> None:
     cv.add_argument("--protocol", choices=["given", "session5", "loso"], default="given")
     add_training_options(cv)
     cv.set_defaults(handler=run_cv)
+
+    ablate = subparsers.add_parser(
+        "ablate", help="the paper's ablation tables 3-6 (mean ± std over seeds)",
+        description="Table 3: modalities; 4: without/with LVC; 5: lambda of the margin "
+        "loss; 6: shallow/deep splits of the audio backbone. Each varies one setting of the "
+        "base configuration given by the other options. Writes OUT/ablation.md, "
+        "OUT/ablation.json and one folder per run under OUT/runs/ (finished runs are skipped "
+        "when rerun). One feature cache serves every run; Table 6 adds an audio-only cache "
+        "per other split under OUT/caches/.")
+    ablate.add_argument("--tables", type=table_numbers, default=[3, 4, 5, 6],
+                        help="comma list of tables out of 3,4,5,6 (default: all)")
+    ablate.add_argument("--seeds", type=int, default=3,
+                        help="seeds per setting: --seed, --seed + 1, ... (default 3)")
+    ablate.add_argument("--keep-models", action="store_true",
+                        help="keep each run's model.safetensors (default: deleted once "
+                        "evaluated)")
+    add_training_options(ablate)
+    ablate.set_defaults(handler=run_ablate)

@@ -49,6 +49,11 @@ def summarise(per_fold: dict[str, dict[str, Any]], split: str = "test") -> dict[
     return summary
 
 
+def mean_std(entry: dict[str, Any]) -> str:
+    """`mean ± std` of one summarised metric (an entry of `summarise`), two decimals."""
+    return f"{entry['mean']:.2f} ± {entry['std']:.2f}"
+
+
 def markdown_table(per_fold: dict[str, dict[str, Any]], summary: dict[str, Any],
                    split: str = "test") -> str:
     header = "| fold | " + " | ".join(SUMMARISED) + " |"
@@ -57,8 +62,8 @@ def markdown_table(per_fold: dict[str, dict[str, Any]], summary: dict[str, Any],
         if split in fold:
             lines.append(f"| {name} | " + " | ".join(f"{fold[split][m]:.2f}" for m in SUMMARISED)
                          + " |")
-    lines.append("| **mean ± std** | " + " | ".join(
-        f"{summary[m]['mean']:.2f} ± {summary[m]['std']:.2f}" for m in SUMMARISED) + " |")
+    lines.append("| **mean ± std** | " + " | ".join(mean_std(summary[m]) for m in SUMMARISED)
+                 + " |")
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,4 @@
-"""What a run leaves on disk: metrics.json, confusion.png, atomically written."""
+"""What a run leaves on disk: metrics.json, confusion.png, reports, atomically written."""
 
 from __future__ import annotations
 
@@ -11,14 +11,18 @@ from typing import Any
 import numpy as np
 
 
-def write_json(path: Path, values: Any) -> None:
-    """JSON, written to a temporary name then renamed (never half a file)."""
+def write_text(path: Path, text: str) -> None:
+    """UTF-8 text, written to a temporary name then renamed (never half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        json.dump(values, stream, indent=2)
-        stream.write("\n")
+        stream.write(text)
     os.replace(temporary, path)
+
+
+def write_json(path: Path, values: Any) -> None:
+    """JSON (indented), written atomically like `write_text`."""
+    write_text(path, json.dumps(values, indent=2) + "\n")
 
 
 def plot_confusion(matrix: list[list[int]], labels: list[str], path: Path, title: str) -> None:
