@@ -40,8 +40,8 @@ from wavfusion.training.run import TrainSettings, train
 
 TABLES = (3, 4, 5, 6)
 LETTERS = {"audio": "A", "text": "T", "visual": "V"}
-TABLE3_MODALITIES = (["audio"], ["text"], ["visual"], ["audio", "text"], ["audio", "visual"],
-                     list(MODALITIES))
+TABLE3_MODALITIES = (("audio",), ("text",), ("visual",), ("audio", "text"), ("audio", "visual"),
+                     MODALITIES)
 TABLE5_LAMBDAS = (0.0, 0.01, 0.1, 1.0, 10.0)
 TABLE6_MAX_DEEP = 4  # the paper's deepest split: 8/4 of wav2vec2-base's 12 layers
 RUNS_FOLDER = "runs"
@@ -55,6 +55,7 @@ class Setting:
     in the base WavFusionConfig."""
 
     table: int
+    position: int  # row number in the table (the paper's order)
     name: str  # "A+T", "without LVC", "0.01", "9/3"
     changes: tuple[tuple[str, Any], ...]
 
@@ -85,19 +86,21 @@ class PlannedRun:
 def table_settings(table: int, base: WavFusionConfig) -> list[Setting]:
     """The rows of `table` (3, 4, 5 or 6) for the base configuration, in the paper's order."""
     if table == 3:
-        return [Setting(3, "+".join(LETTERS[m] for m in chosen), (("modalities", chosen),))
+        rows = [("+".join(LETTERS[m] for m in chosen), {"modalities": chosen})
                 for chosen in TABLE3_MODALITIES]
-    if table == 4:
-        return [Setting(4, "without LVC", (("use_lvc", False),)),
-                Setting(4, "with LVC", (("use_lvc", True),))]
-    if table == 5:
-        return [Setting(5, f"{value:g}", (("margin_weight", value),)) for value in TABLE5_LAMBDAS]
-    if table == 6:
+    elif table == 4:
+        rows = [("without LVC", {"use_lvc": False}), ("with LVC", {"use_lvc": True})]
+    elif table == 5:
+        rows = [(f"{value:g}", {"margin_weight": value}) for value in TABLE5_LAMBDAS]
+    elif table == 6:
         depth = backbone_depth(base.audio_backbone)
-        return [Setting(6, f"{depth - deep}/{deep}" + (" (concat)" if deep == 0 else ""),
-                        (("shallow_layers", depth - deep), ("deep_layers", deep)))
+        rows = [(f"{depth - deep}/{deep}" + (" (concat)" if deep == 0 else ""),
+                 {"shallow_layers": depth - deep, "deep_layers": deep})
                 for deep in range(min(TABLE6_MAX_DEEP, depth - 1) + 1)]
-    raise ValueError(f"no ablation table {table}; choose from {TABLES}")
+    else:
+        raise ValueError(f"no ablation table {table}; choose from {TABLES}")
+    return [Setting(table, position, name, tuple(changes.items()))
+            for position, (name, changes) in enumerate(rows)]
 
 
 def resolved(config: WavFusionConfig) -> WavFusionConfig:

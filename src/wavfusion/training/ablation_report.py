@@ -33,12 +33,14 @@ def table_rows(table: int, plan: list[PlannedRun], results: dict[str, dict[str, 
                split: str) -> list[dict[str, Any]]:
     """{setting, acc_mean, acc_std, wf1_mean, wf1_std, n, runs} per row of `table`, in
     order; means are None for a row none of whose runs finished."""
-    rows: dict[str, dict[str, Any]] = {}
+    settings = sorted({setting for run in plan for setting in run.rows if setting.table == table},
+                      key=lambda setting: setting.position)
+    rows = {setting.name: {"setting": setting.name, "per_seed": {}} for setting in settings}
     for run in plan:
         for setting in run.rows:
             if setting.table != table:
                 continue
-            row = rows.setdefault(setting.name, {"setting": setting.name, "per_seed": {}})
+            row = rows[setting.name]
             if run.name in results and split in results[run.name]:
                 row["per_seed"][str(run.seed)] = results[run.name]
                 row.setdefault("runs", []).append(run.name)
