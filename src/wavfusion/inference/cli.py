@@ -30,9 +30,16 @@ def run_predict(args: argparse.Namespace) -> int:
         print("wavfusion predict: error: --transcript gives one text for one file; for "
               "several files use --transcripts CSV", file=sys.stderr)
         return 2
+    from transformers.utils import logging as transformers_logging
+
     from wavfusion.inference.predictor import Predictor
     from wavfusion.inference.table import format_table
 
+    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every run
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     try:
         transcript_of = _transcript_source(args)
         predictor = Predictor.from_run(args.model, transcribe=args.transcribe,
@@ -82,4 +89,6 @@ def register(subparsers) -> None:
     parser.add_argument("--language", default="en", help="spoken language for --transcribe")
     parser.add_argument("--format", choices=["json", "table"], default="json",
                         help="json: one object per line (default); table: for people")
+    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, "
+                        "one per core); 1 is fastest on a machine busy with other work")
     parser.set_defaults(handler=run_predict)

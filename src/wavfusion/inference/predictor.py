@@ -10,8 +10,10 @@ A clip goes down the very path training's features went, one clip at a time:
          --encode_part (the frozen encoders; float16, as the feature cache stores them)-->
          --collate (training/dataset.py)--> WavFusion --> probabilities, gates P (Eq 10)
 
-so a clip gets the probabilities `wavfusion evaluate` gives it from a feature cache. The
-encoders are the ones RUN records (see run_features.py); a mismatch is refused at load time.
+so a clip gets the probabilities `wavfusion evaluate` gives it from a feature cache (tested
+to 1e-3). The encoders are the ones RUN records (see run_features.py); a mismatch is refused
+at load time. One difference: a model whose prefix trains (no cached audio) hears at most the
+first `max_seconds` (30 s) of a clip here, where evaluation decodes it whole.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import av
+import numpy as np
 import torch
 
 from wavfusion.backbones.errors import BackboneLoadError
@@ -41,7 +44,7 @@ from wavfusion.inference.run_features import (
     check_same_features,
     read_run_features,
 )
-from wavfusion.model.wavfusion import WavFusion
+from wavfusion.model.wavfusion import WavFusion, WavFusionOutput
 from wavfusion.training.dataset import Example, collate
 from wavfusion.training.module import model_inputs
 
@@ -184,7 +187,8 @@ class Predictor:
         }
         return json_safe(result)
 
-    def _row(self, path: str | Path, transcript: str | None) -> tuple[ManifestRow, dict]:
+    def _row(self, path: str | Path,
+             transcript: str | None) -> tuple[ManifestRow, dict[str, str]]:
         """The manifest row of one file (video only when the file has one and the model uses
         it) and the missing modalities with the reason."""
         location = Path(path).absolute()
@@ -205,8 +209,12 @@ class Predictor:
         return row, missing
 
     @torch.inference_mode()
-    def _forward(self, audio, arrays: dict):
-        """WavFusion on one clip's features, batched exactly as evaluation batches them."""
+    def _forward(self, audio: np.ndarray,
+                 arrays: dict[str, np.ndarray | None]) -> WavFusionOutput:
+        """WavFusion on one clip: `audio` `(samples,)` 16 kHz (fed raw only when the cache
+        would hold no audio) and `arrays`, encode_part's float16 features (audio
+        `(frames, width)`, text `(tokens, text_dim)`, visual `(frames, visual_dim)`, each or
+        None), batched exactly as evaluation batches them."""
         raw = "audio" in self.model.config.modalities and not self.encoders.audio.stored
         example = Example(id="clip", label=-1, audio=audio if raw else None,
                           audio_features=arrays["audio"], text=arrays["text"],
