@@ -22,6 +22,7 @@ import torch
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.features.settings import CacheSettings
+from wavfusion.quiet import quiet_third_party
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
 from wavfusion.training.features import open_or_extract_cache
@@ -82,6 +83,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
           rows: list[ManifestRow] | None = None) -> dict[str, Any]:
     """Train, keep the best validation model, evaluate it on val and test; returns metrics.
     `rows` overrides the manifest's rows (cross-validation folds reassign `split`)."""
+    quiet_third_party()
     manifest = manifest or read_manifest(settings.manifest)
     rows = [r for r in (rows if rows is not None else manifest.rows) if r.label]
     for split in ("train", "val"):
@@ -145,6 +147,7 @@ def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str]
 def evaluate(model_folder: Path, manifest_path: Path, split: str, cache: Path | None,
              out: Path | None, batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
     """`wavfusion evaluate`: a saved RUN on any manifest split -> metrics.json of that shape."""
+    quiet_third_party()
     model = WavFusion.from_pretrained(model_folder)
     manifest = read_manifest(manifest_path)
     rows = [r for r in manifest.rows if r.label and r.split == split]
