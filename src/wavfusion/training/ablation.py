@@ -196,7 +196,7 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
         record = json.loads(record_path.read_text(encoding="utf-8"))
         if record.get("identity") == identity:
             return record, True
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     run_settings = dataclasses.replace(settings, out=folder, cache=cache, seed=run.seed,
                                        model=run.config, progress=False)
     lightning_log = logging.getLogger("lightning.pytorch")
@@ -209,7 +209,8 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
     if not keep_models:
         (folder / MODEL_WEIGHTS).unlink(missing_ok=True)
     record = {"identity": identity, "rows": [[row.table, row.name] for row in run.rows],
-              "seconds": round(time.perf_counter() - started, 2), **metrics}
+              "seconds": round(time.perf_counter() - started, 2),
+              "cpu_seconds": round(time.process_time() - cpu_started, 2), **metrics}
     write_json(record_path, record)
     return record, False
 
@@ -217,5 +218,6 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
 def _result_line(record: dict[str, Any]) -> str:
     split = "test" if "test" in record else "val"
     metrics = record[split]
-    return (f"{record['seconds']:.1f} s, {record.get('epochs_run', '?')} epochs, {split} "
+    return (f"{record['seconds']:.1f} s ({record['cpu_seconds']:.1f} s CPU), "
+            f"{record.get('epochs_run', '?')} epochs, {split} "
             f"ACC {metrics['accuracy']:.2f} WF1 {metrics['weighted_f1']:.2f}")
