@@ -30,12 +30,11 @@ def run_predict(args: argparse.Namespace) -> int:
         print("wavfusion predict: error: --transcript gives one text for one file; for "
               "several files use --transcripts CSV", file=sys.stderr)
         return 2
-    from transformers.utils import logging as transformers_logging
-
     from wavfusion.inference.predictor import Predictor
     from wavfusion.inference.table import format_table
+    from wavfusion.quiet import quiet_third_party
 
-    transformers_logging.disable_progress_bar()  # "Loading weights" bars on every run
+    quiet_third_party()  # e.g. transformers' "Loading weights" bars on every run
     if args.threads:
         import torch
 
