@@ -83,6 +83,30 @@ def test_train_then_evaluate_round_trip(tiny_manifest, tiny_backbone, tmp_path):
     assert again["test"] == metrics["test"]  # same model, same features, same numbers
 
 
+def test_ctrl_c_keeps_and_evaluates_the_best_epoch_so_far(tiny_manifest, tiny_backbone,
+                                                          tmp_path, monkeypatch):
+    """Ctrl-C (KeyboardInterrupt inside Lightning's fit, which then exits) at the end of the
+    second of 5 epochs: the run still writes the best of epochs 0-1 and its metrics."""
+    from wavfusion.training import run
+
+    epochs_seen = []
+    original = run.BestWeights.on_validation_end
+
+    def interrupt_after_second_epoch(self, trainer, module):
+        original(self, trainer, module)
+        epochs_seen.append(trainer.current_epoch)
+        if trainer.current_epoch == 1:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(run.BestWeights, "on_validation_end", interrupt_after_second_epoch)
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", epochs=5)
+    results = train(settings)
+    assert epochs_seen == [0, 1] and results["interrupted"]
+    assert results["best_epoch"] in (0, 1)
+    assert (settings.out / "model.safetensors").is_file()
+    assert json.loads((settings.out / "metrics.json").read_text())["test"] == results["test"]
+
+
 def test_a_cache_made_for_another_split_is_refused(tiny_manifest, tiny_backbone, tmp_path):
     from wavfusion.features.settings import StaleCacheError
 

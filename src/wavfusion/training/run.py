@@ -115,16 +115,29 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         enable_model_summary=False, log_every_n_steps=5, num_sanity_val_steps=0,
         deterministic="warn",
     )
-    trainer.fit(module, datamodule=data)
+    _fit_keeping_best_on_interrupt(trainer, module, data, best)
     if not trainer.is_global_zero:
         return {}
     if best.state is not None:
         model.load_state_dict(best.state)
     model.save_pretrained(settings.out)
-    results = {"best_epoch": best.best_epoch, "epochs_run": trainer.current_epoch + 1}
+    results = {"best_epoch": best.best_epoch, "epochs_run": trainer.current_epoch + 1,
+               "interrupted": trainer.interrupted}
     results.update(evaluate_splits(model, data, labels, settings.out))
     _write_run_record(settings, raw_audio, cache.settings)
     return results
+
+
+def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestWeights) -> None:
+    """trainer.fit; on Ctrl-C (Lightning then exits) the best epoch so far is kept, saved and
+    evaluated like a finished run, instead of hours of training being lost."""
+    try:
+        trainer.fit(module, datamodule=data)
+    except SystemExit:
+        if not trainer.interrupted or best.state is None:
+            raise
+        print(f"interrupted: keeping the best epoch so far (epoch {best.best_epoch}, "
+              f"val WF1 {best.best_score:.2f})", file=sys.stderr)
 
 
 def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str],
