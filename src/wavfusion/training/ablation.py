@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import re
 import time
 import traceback
@@ -199,13 +198,9 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
     started, cpu_started = time.perf_counter(), time.process_time()
     run_settings = dataclasses.replace(settings, out=folder, cache=cache, seed=run.seed,
                                        model=run.config, progress=False)
-    lightning_log = logging.getLogger("lightning.pytorch")
-    level = lightning_log.level
-    lightning_log.setLevel(logging.WARNING)  # no "GPU available" lines between progress lines
-    try:
-        metrics = train(run_settings, manifest=manifest)
-    finally:
-        lightning_log.setLevel(level)
+    metrics = train(run_settings, manifest=manifest)
+    if metrics.get("interrupted"):  # Ctrl-C: a partial run is not a finished one
+        raise KeyboardInterrupt(f"{run.name} interrupted")
     if not keep_models:
         (folder / MODEL_WEIGHTS).unlink(missing_ok=True)
     record = {"identity": identity, "rows": [[row.table, row.name] for row in run.rows],
@@ -218,6 +213,5 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
 def _result_line(record: dict[str, Any]) -> str:
     split = "test" if "test" in record else "val"
     metrics = record[split]
-    return (f"{record['seconds']:.1f} s ({record['cpu_seconds']:.1f} s CPU), "
-            f"{record.get('epochs_run', '?')} epochs, {split} "
+    return (f"{record['seconds']:.1f} s ({record['cpu_seconds']:.1f} s CPU), {split} "
             f"ACC {metrics['accuracy']:.2f} WF1 {metrics['weighted_f1']:.2f}")

@@ -126,8 +126,13 @@ def run_ablate(args: argparse.Namespace) -> int:
 
     settings = settings_from(args)
     seeds = [settings.seed + offset for offset in range(args.seeds)]
-    document = run_ablations(settings, args.tables, seeds, args.out,
-                             keep_models=args.keep_models)
+    try:
+        document = run_ablations(settings, args.tables, seeds, args.out,
+                                 keep_models=args.keep_models)
+    except KeyboardInterrupt:
+        print(f"interrupted: the finished runs are kept in {args.out}/runs/; the same "
+              "command resumes from there")
+        return 130
     print(document["markdown"])
     print(f"wrote {args.out}/ablation.md and ablation.json")
     return 1 if document["failed"] else 0
