@@ -17,6 +17,7 @@ COMMAND_MODULES = [
     "wavfusion.features.cli",
     "wavfusion.training.cli",
     "wavfusion.inference.cli",
+    "wavfusion.demo.cli",
 ]
 
 
