@@ -81,8 +81,11 @@ def cross_validate(settings: TrainSettings, protocol: str) -> dict[str, Any]:
         fold_settings = dataclasses.replace(settings, out=settings.out / f"fold-{name}",
                                             cache=cache)
         per_fold[name] = train(fold_settings, manifest=manifest, rows=rows)
+        if per_fold[name].get("interrupted"):  # Ctrl-C: summarise what exists, stop here
+            break
     summary = summarise(per_fold)
-    result = {"protocol": protocol, "folds": per_fold, "summary": summary}
+    result = {"protocol": protocol, "folds": per_fold, "summary": summary,
+              "interrupted": any(fold.get("interrupted") for fold in per_fold.values())}
     write_json(settings.out / "cv.json", result)
     (settings.out / "cv.md").write_text(
         f"# Cross-validation: {protocol} ({len(per_fold)} folds, test split)\n\n"
