@@ -77,7 +77,7 @@ def test_train_then_evaluate_round_trip(tiny_manifest, tiny_backbone, tmp_path):
     assert metrics["test"]["num_samples"] == 6 and metrics["val"]["num_samples"] == 6
     assert set(metrics["test"]) >= {"accuracy", "weighted_f1", "uar", "per_class_f1",
                                     "confusion_matrix"}
-    assert results["test"] == metrics["test"]
+    assert results["test"] == metrics["test"] and results["epochs_run"] == settings.epochs
     again = evaluate(out, tiny_manifest, "test", settings.cache, tmp_path / "eval", 4,
                      progress=False)
     assert again["test"] == metrics["test"]  # same model, same features, same numbers
@@ -101,7 +101,7 @@ def test_ctrl_c_keeps_and_evaluates_the_best_epoch_so_far(tiny_manifest, tiny_ba
     monkeypatch.setattr(run.BestWeights, "on_validation_end", interrupt_after_second_epoch)
     settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", epochs=5)
     results = train(settings)
-    assert epochs_seen == [0, 1] and results["interrupted"]
+    assert epochs_seen == [0, 1] and results["interrupted"] and results["epochs_run"] == 2
     assert results["best_epoch"] in (0, 1)
     assert (settings.out / "model.safetensors").is_file()
     assert json.loads((settings.out / "metrics.json").read_text())["test"] == results["test"]

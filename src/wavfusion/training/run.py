@@ -63,10 +63,12 @@ class BestWeights(L.Callback):
         self.best_score = -1.0
         self.best_epoch = -1
         self.state: dict[str, torch.Tensor] | None = None
+        self.epochs_validated = 0
 
     def on_validation_end(self, trainer: L.Trainer, module: WavFusionModule) -> None:
         if trainer.sanity_checking:
             return
+        self.epochs_validated += 1
         score = float(trainer.callback_metrics.get("val_wf1", -1.0))
         if score > self.best_score:
             self.best_score, self.best_epoch = score, trainer.current_epoch
@@ -121,7 +123,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     if best.state is not None:
         model.load_state_dict(best.state)
     model.save_pretrained(settings.out)
-    results = {"best_epoch": best.best_epoch, "epochs_run": trainer.current_epoch + 1,
+    results = {"best_epoch": best.best_epoch, "epochs_run": best.epochs_validated,
                "interrupted": trainer.interrupted}
     results.update(evaluate_splits(model, data, labels, settings.out))
     _write_run_record(settings, raw_audio, cache.settings)
