@@ -25,7 +25,12 @@ def settings_from(args: argparse.Namespace) -> DemoSettings:
 def run_demo_command(args: argparse.Namespace) -> int:
     from wavfusion.demo.pipeline import run_demo
 
-    run_demo(settings_from(args))
+    settings = settings_from(args)
+    try:
+        run_demo(settings)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted; run the same command again to resume from {settings.out}/")
+        return 130
     return 0
 
 
@@ -58,5 +63,7 @@ def register(subparsers) -> None:
                           help=f"seeds of the ablation tables (default {defaults.ablation_seeds})")
     advanced.add_argument("--speakers", type=int, help="synthetic speakers (>= 3; default "
                           f"{defaults.speakers})")
+    advanced.add_argument("--threads", type=int, help="torch CPU threads (default "
+                          f"{defaults.threads}: faster on a shared machine)")
     advanced.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run_demo_command)

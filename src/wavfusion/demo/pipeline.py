@@ -109,9 +109,12 @@ def corpus_summary(manifest: Manifest) -> dict[str, Any]:
 
 def run_demo(settings: DemoSettings) -> dict[str, Any]:
     """Run every stage (module docs) and return the report.json document."""
+    import torch
+
     from wavfusion.quiet import quiet_third_party
 
     quiet_third_party()
+    torch.set_num_threads(settings.threads)
     stages = Stages(STAGES)
     stages.echo(f"wavfusion demo -> {settings.out}/ (per_class {settings.per_class}, "
                 f"{settings.seeds} seed(s), {settings.epochs} epochs, tables "

@@ -47,18 +47,20 @@ def comparison_table(rows: list[dict[str, Any]]) -> str:
 
 
 def verdict(row: dict[str, Any]) -> str:
-    """One sentence on whether the full model beats `row`, by how much, how consistently."""
+    """One sentence on whether the full model beats `row`, by how much, how consistently: a
+    win needs a positive mean gain larger than its std over seeds and a better WF1 in more
+    than half of the seeds."""
     name = VERDICT_NAMES.get(row["setting"], row["setting"])
     gain, std, wins = row["wf1_gain_mean"], row["wf1_gain_std"], row["full_wins"]
     seeds = len(row["wf1_gain"])
     if gain is None:
         return f"- {name}: no paired runs."
-    noise = " (within seed-to-seed noise)" if abs(gain) <= std else ""
+    amount = f"{gain:+.2f} ± {std:.2f} WF1 points, better in {wins} of {seeds} seeds"
+    if gain > std and 2 * wins > seeds:
+        return f"- **beats** the {name}: {amount}."
     if gain > 0:
-        how = "in every seed" if wins == seeds else f"in {wins} of {seeds} seeds"
-        return f"- **beats** the {name} by {gain:+.2f} ± {std:.2f} WF1 points, {how}{noise}."
-    return (f"- does **not** beat the {name}: {gain:+.2f} ± {std:.2f} WF1 points, better in "
-            f"{wins} of {seeds} seeds{noise}.")
+        return f"- is **not clearly** better than the {name}: {amount} (within seed noise)."
+    return f"- does **not** beat the {name}: {amount}."
 
 
 def evidence_table(evidence: dict[str, Any]) -> str:
