@@ -133,3 +133,24 @@ def test_versions_of_a_recording_merge_and_actors_split_the_data(tmp_path):
         r.label for r in everything.rows
     }
     assert {row.split for row in everything.rows if row.speaker == "Actor_01"} == {"test"}
+
+
+def test_folds_group_whole_actors_for_speaker_independent_cv(tmp_path):
+    """--folds 3 over 10 actors: every actor's clips in one fold, folds of 4/3/3 actors, and
+    `cv --protocol loso`'s fold_names sees exactly folds 1-3."""
+    from wavfusion.training.cv import fold_names
+
+    for actor in range(1, 11):
+        folder = tmp_path / f"Actor_{actor:02d}"
+        folder.mkdir()
+        for emotion in ("01", "05"):
+            write_audio(folder / f"03-01-{emotion}-01-01-01-{actor:02d}.wav", tone(0.2, 16_000),
+                        16_000)
+    result = prepare_ravdess(tmp_path, tmp_path / "m.csv", folds=3)
+    fold_of_actor = {}
+    for row in result.rows:
+        assert fold_of_actor.setdefault(row.speaker, row.extra["fold"]) == row.extra["fold"]
+    assert Counter(fold_of_actor.values()) == {"1": 4, "2": 3, "3": 3}
+    assert fold_names(result.rows, "loso") == ["1", "2", "3"]
+    with pytest.raises(ValueError, match="--folds"):
+        prepare_ravdess(tmp_path, tmp_path / "m.csv", folds=11)

@@ -72,6 +72,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         default=None,
         help="comma list of val actors (default: the next 10%%)",
     )
+    ravdess.add_argument(
+        "--folds",
+        type=int,
+        default=None,
+        help="also write a `fold` column (1..K, actor-disjoint) for `wavfusion cv --protocol "
+        "loso`: speaker-independent K-fold cross-validation",
+    )
 
     check = commands.add_parser("check", help="validate a manifest and summarise it")
     check.add_argument("manifest", type=Path, help="manifest CSV")
@@ -144,6 +151,7 @@ def _prepare_ravdess(args: argparse.Namespace) -> int:
         channel=args.channel,
         test_actors=args.test_actors,
         val_actors=args.val_actors,
+        folds=args.folds,
     )
     return _finish_prepare(args, result)
 

@@ -69,9 +69,12 @@ def prepare_ravdess(
     channel: str = "all",
     test_actors: set[int] | None = None,
     val_actors: set[int] | None = None,
+    folds: int | None = None,
 ) -> PrepareResult:
     """Rows for RAVDESS's 8 emotions; `channel` keeps speech, song or all. Without explicit
-    actor lists, the highest-numbered 20% of actors present are test and the next 10% val."""
+    actor lists, the highest-numbered 20% of actors present are test and the next 10% val.
+    `folds`: also write a `fold` column, 1..folds, actor-disjoint (consecutive actor groups
+    of equal size), for `wavfusion cv --protocol loso` (speaker-independent k-fold)."""
     if channel not in CHANNEL_CHOICES:
         raise ValueError(f"channel must be one of {CHANNEL_CHOICES}, got {channel!r}")
     result = PrepareResult()
@@ -112,7 +115,23 @@ def prepare_ravdess(
         f"split by actor: test {sorted(test)}, val {sorted(val_actors)}, train the other "
         f"{len(set(actors) - set(test) - set(val_actors))}"
     )
+    if folds:
+        result.notes.append(assign_actor_folds(result.rows, actors, folds))
     return result
+
+
+def assign_actor_folds(rows: list[ManifestRow], actors: list[int], folds: int) -> str:
+    """fold = 1..folds by consecutive groups of the sorted actors (sizes differ by at most
+    one), so every actor's clips share one fold."""
+    if not 2 <= folds <= len(actors):
+        raise ValueError(f"--folds must be between 2 and the {len(actors)} actors present, "
+                         f"got {folds}")
+    fold_of = {_speaker(actor): position * folds // len(actors) + 1
+               for position, actor in enumerate(actors)}
+    for row in rows:
+        row.extra["fold"] = str(fold_of[row.speaker])
+    groups = {f: [a for a in actors if fold_of[_speaker(a)] == f] for f in range(1, folds + 1)}
+    return "folds by actor: " + "; ".join(f"{f}: {g[0]}-{g[-1]}" for f, g in groups.items())
 
 
 def _speaker(actor: int | str) -> str:
