@@ -26,6 +26,7 @@ bench: venv
 	$(PY) benchmarks/extract_throughput.py
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
+	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
 
 demo: venv
 	$(VENV)/bin/wavfusion demo --out demo-run
