@@ -49,6 +49,8 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--devices", default="1", help="number of devices (DDP when > 1)")
     group.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
     group.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
+    group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one "
+                       "per core); 1 is much faster when other jobs share the cores")
     group.add_argument("--raw-audio", action="store_true",
                        help="decode and run the frozen prefix every step instead of caching it")
     group.add_argument("--no-progress", action="store_true")
@@ -59,6 +61,10 @@ def settings_from(args: argparse.Namespace):
     from wavfusion import WavFusionConfig
     from wavfusion.training.run import TrainSettings
 
+    if args.threads:  # process-wide, before any model is built
+        import torch
+
+        torch.set_num_threads(args.threads)
     values = {field: getattr(args, flag[2:].replace("-", "_"))
               for flag, (field, _, _) in MODEL_OPTIONS.items()}
     values = {k: v for k, v in values.items() if v is not None}
