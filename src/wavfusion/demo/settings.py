@@ -1,11 +1,12 @@
 """What `wavfusion demo` runs: one dataclass, its defaults sized for 10 minutes on 2 CPU cores.
 
 The defaults were chosen from measured costs (README "The demo": about 7 min in all on 2
-shared cores): extracting the features is the largest fixed cost (120 s, mostly EfficientNet-Lite0 on
-16 face crops per video); a training run of 6 epochs takes about 17 s with one fusion layer,
-34 s with three, 3 s for the concat baseline. So the demo trains the 3/1 split of the bundled Whisper tiny.en (one deep fusion layer), compares
-it with the concat baseline and each single modality over `seeds` seeds, and runs the paper's
-Tables 3-6 once (`ablation_seeds`).
+shared cores): extracting the features is the largest fixed cost (120 s, mostly
+EfficientNet-Lite0 on 16 face crops per video); a training run of 6 epochs takes about 17 s
+with one fusion layer, 34 s with three, 3 s for the concat baseline. So the demo trains the
+3/1 split of the bundled Whisper tiny.en (one deep fusion layer), compares it with the concat
+baseline and each single modality over `seeds` seeds, and runs the paper's Tables 3-6 once
+(`ablation_seeds`).
 
 Torch runs on one CPU thread by default: these models are small, and on a machine shared with
 other jobs, two spinning threads per process cost far more than they gain (measured under
