@@ -43,7 +43,7 @@ def register(subparsers) -> None:
         "modality over seeds, run the paper's ablation tables, predict one held-out clip, "
         "and write OUT/report.md and OUT/report.json. Rerunning reuses the corpus, the "
         "feature cache and every finished run. Defaults take about 10 minutes on 2 CPU "
-        "cores; --quick about a third.")
+        "cores; --quick about 2.")
     parser.add_argument("--out", type=Path, default=defaults.out,
                         help=f"output folder (default: {defaults.out})")
     parser.add_argument("--seeds", type=int, help="training seeds of the comparison "
