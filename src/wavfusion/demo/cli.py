@@ -42,7 +42,7 @@ def register(subparsers) -> None:
         "extract features once, train the full model, the concat baseline and each single "
         "modality over seeds, run the paper's ablation tables, predict one held-out clip, "
         "and write OUT/report.md and OUT/report.json. Rerunning reuses the corpus, the "
-        "feature cache and every finished run. Defaults take about 10 minutes on 2 CPU "
+        "feature cache and every finished run. Defaults take about 7 minutes on 2 CPU "
         "cores; --quick about 2.")
     parser.add_argument("--out", type=Path, default=defaults.out,
                         help=f"output folder (default: {defaults.out})")
@@ -53,7 +53,7 @@ def register(subparsers) -> None:
     parser.add_argument("--quick", action="store_true", help="smaller and faster: "
                         f"{DemoSettings.quick().per_class} clips per class, one seed, "
                         "Tables 3 and 6")
-    advanced = parser.add_argument_group("advanced (defaults sized for 10 minutes)")
+    advanced = parser.add_argument_group("advanced (defaults sized for under 10 minutes)")
     advanced.add_argument("--epochs", type=int, help=f"default {defaults.epochs}")
     advanced.add_argument("--deep-layers", type=int, help="fusion layers of Whisper tiny.en's "
                           f"4 (default {defaults.deep_layers})")
