@@ -23,7 +23,7 @@ import numpy as np
 
 from wavfusion.data.manifest import Manifest
 from wavfusion.features.cache import FeatureCache
-from wavfusion.training.ablation import PlannedRun, _result_line, _run_once, plan_runs
+from wavfusion.training.ablation import PlannedRun, plan_runs, result_line, run_once
 from wavfusion.training.ablation_cache import cache_folders, shallow_depth
 from wavfusion.training.run import TrainSettings
 
@@ -64,11 +64,11 @@ def run_compared(settings: TrainSettings, manifest: Manifest, seeds: list[int], 
         for run in row_runs:
             number += 1
             keep = row == FULL and run.seed == seeds[0]
-            record, reused = _run_once(run, settings, manifest, out,
+            record, reused = run_once(run, settings, manifest, out,
                                        caches[shallow_depth(run.config)], keep)
             record = {**record, "run": run.name, "seed": run.seed}
             records[row].append(record)
-            announce(f"[{number}/{len(runs)}] {row}, seed {run.seed}: {_result_line(record)}"
+            announce(f"[{number}/{len(runs)}] {row}, seed {run.seed}: {result_line(record)}"
                      + (" (finished before, reused)" if reused else ""))
     return records
 

@@ -165,7 +165,7 @@ def run_ablations(settings: TrainSettings, tables: list[int], seeds: list[int], 
         started = time.perf_counter()
         prefix = f"[{number}/{len(plan)}] {run.title}:"
         try:
-            results[run.name], reused = _run_once(
+            results[run.name], reused = run_once(
                 run, settings, manifest, out, caches[shallow_depth(run.config)], keep_models)
         except Exception as error:  # noqa: BLE001 - reported (line, JSON, exit status)
             failed.append({"run": run.name, "error": f"{type(error).__name__}: {error}",
@@ -173,7 +173,7 @@ def run_ablations(settings: TrainSettings, tables: list[int], seeds: list[int], 
             announce(f"{prefix} FAILED after {time.perf_counter() - started:.1f} s "
                      f"({failed[-1]['error']})")
             continue
-        announce(f"{prefix} {_result_line(results[run.name])}"
+        announce(f"{prefix} {result_line(results[run.name])}"
                  + (" (finished before, skipped)" if reused else ""))
     document = report(plan, results, failed, tables, seeds, settings, manifest)
     document["caches"] = {str(depth): str(folder) for depth, folder in caches.items()}
@@ -185,7 +185,7 @@ def run_ablations(settings: TrainSettings, tables: list[int], seeds: list[int], 
     return document
 
 
-def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out: Path,
+def run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out: Path,
               cache: Path, keep_models: bool) -> tuple[dict[str, Any], bool]:
     """Train `run` (or read it back when finished before): returns (record, reused)."""
     folder = out / RUNS_FOLDER / run.name
@@ -210,7 +210,7 @@ def _run_once(run: PlannedRun, settings: TrainSettings, manifest: Manifest, out:
     return record, False
 
 
-def _result_line(record: dict[str, Any]) -> str:
+def result_line(record: dict[str, Any]) -> str:
     split = "test" if "test" in record else "val"
     metrics = record[split]
     return (f"{record['seconds']:.1f} s ({record['cpu_seconds']:.1f} s CPU), {split} "
