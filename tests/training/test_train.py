@@ -78,6 +78,9 @@ def test_train_then_evaluate_round_trip(tiny_manifest, tiny_backbone, tmp_path):
     assert set(metrics["test"]) >= {"accuracy", "weighted_f1", "uar", "per_class_f1",
                                     "confusion_matrix"}
     assert results["test"] == metrics["test"] and results["epochs_run"] == settings.epochs
+    record = json.loads((out / "run.json").read_text())  # the config as trained, not as given
+    assert record["model"]["labels"] == ["neutral", "happy", "sad"]
+    assert record["model"]["num_classes"] == 3
     again = evaluate(out, tiny_manifest, "test", settings.cache, tmp_path / "eval", 4,
                      progress=False)
     assert again["test"] == metrics["test"]  # same model, same features, same numbers

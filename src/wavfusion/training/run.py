@@ -126,7 +126,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     results = {"best_epoch": best.best_epoch, "epochs_run": best.epochs_validated,
                "interrupted": trainer.interrupted}
     results.update(evaluate_splits(model, data, labels, settings.out))
-    _write_run_record(settings, raw_audio, cache.settings)
+    _write_run_record(settings, model.config, raw_audio, cache.settings)
     return results
 
 
@@ -197,12 +197,13 @@ def _loggers(out: Path) -> list:
     return loggers
 
 
-def _write_run_record(settings: TrainSettings, raw_audio: bool,
+def _write_run_record(settings: TrainSettings, config: WavFusionConfig, raw_audio: bool,
                       features: CacheSettings) -> None:
-    """run.json: every setting, plus `features`, the CacheSettings of the frozen features the
-    model was trained on (encoder names and fingerprints, frame sampling, ...): what
-    `wavfusion predict` needs to encode a new clip exactly as training did."""
-    record = dataclasses.asdict(settings)
+    """run.json: every setting (`model`: the config as trained, labels filled in), plus
+    `features`, the CacheSettings of the frozen features the model was trained on (encoder
+    names and fingerprints, frame sampling, ...): what `wavfusion predict` needs to encode a
+    new clip exactly as training did."""
+    record = dataclasses.asdict(dataclasses.replace(settings, model=config))
     record["raw_audio"] = raw_audio
     record["features"] = features.to_dict()
     write_json(settings.out / "run.json", {k: str(v) if isinstance(v, Path) else v
