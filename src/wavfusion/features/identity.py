@@ -106,6 +106,14 @@ def image_identity(encoder: ImageFeatureEncoder) -> EncoderIdentity:
                            encoder.input_size)
 
 
+def recorded_identities(settings: CacheSettings) -> tuple[EncoderIdentity, EncoderIdentity]:
+    """The text and image encoder identities `settings` record (no encoder is loaded)."""
+    text = EncoderIdentity(settings.text_encoder, settings.text_fingerprint, settings.text_dim)
+    image = EncoderIdentity(settings.image_encoder, settings.image_fingerprint,
+                            settings.visual_dim, settings.image_size)
+    return text, image
+
+
 def compute_settings(
     model: WavFusion, text: EncoderIdentity, image: EncoderIdentity, options: ExtractionOptions
 ) -> CacheSettings:

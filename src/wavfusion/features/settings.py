@@ -106,6 +106,15 @@ class CacheSettings:
             )
         return cls(**values)
 
+    def extraction_options(self) -> ExtractionOptions:
+        """The extraction options these features were made with (as recorded here)."""
+        return ExtractionOptions(
+            text_encoder=self.text_encoder, max_text_tokens=self.max_text_tokens,
+            image_encoder=self.image_encoder, frames_per_clip=self.frames_per_clip,
+            crop_faces=self.crop_faces, frame_size=self.frame_size,
+            max_seconds=self.max_seconds,
+        )
+
     def keyed(self) -> dict[str, Any]:
         """The fields that identify the features (all but the descriptive names)."""
         return {k: v for k, v in self.to_dict().items() if k not in self.NAME_FIELDS}

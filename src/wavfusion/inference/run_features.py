@@ -17,7 +17,7 @@ from pathlib import Path
 
 from wavfusion.data.errors import DataError
 from wavfusion.features.cache import read_cache_file
-from wavfusion.features.identity import EncoderIdentity
+from wavfusion.features.identity import EncoderIdentity, recorded_identities
 from wavfusion.features.settings import CacheSettings, ExtractionOptions
 
 RUN_RECORD = "run.json"
@@ -38,26 +38,15 @@ class RunFeatures:
     @property
     def options(self) -> ExtractionOptions:
         """The extraction options that reproduce `settings` (the defaults when unknown)."""
-        if self.settings is None:
-            return ExtractionOptions()
-        values = self.settings
-        return ExtractionOptions(
-            text_encoder=values.text_encoder, max_text_tokens=values.max_text_tokens,
-            image_encoder=values.image_encoder, frames_per_clip=values.frames_per_clip,
-            crop_faces=values.crop_faces, frame_size=values.frame_size,
-            max_seconds=values.max_seconds,
-        )
+        return ExtractionOptions() if self.settings is None else self.settings.extraction_options()
 
     def text_identity(self) -> EncoderIdentity:
         """The recorded text encoder (stands in for one that is not loaded)."""
-        values = self._recorded()
-        return EncoderIdentity(values.text_encoder, values.text_fingerprint, values.text_dim)
+        return recorded_identities(self._recorded())[0]
 
     def image_identity(self) -> EncoderIdentity:
         """The recorded image encoder (stands in for one that is not loaded)."""
-        values = self._recorded()
-        return EncoderIdentity(values.image_encoder, values.image_fingerprint,
-                               values.visual_dim, values.image_size)
+        return recorded_identities(self._recorded())[1]
 
     def _recorded(self) -> CacheSettings:
         if self.settings is None:

@@ -23,8 +23,7 @@ from wavfusion.data.manifest import Manifest
 from wavfusion.features.audio import AudioPrefix, backbone_depth, prefix_model
 from wavfusion.features.cache import FeatureCache
 from wavfusion.features.extract import prepare_folder
-from wavfusion.features.identity import EncoderIdentity, compute_settings
-from wavfusion.features.settings import CacheSettings, ExtractionOptions
+from wavfusion.features.identity import compute_settings, recorded_identities
 from wavfusion.features.store import PARTS_FOLDER, complete_part_names, read_part, write_part
 from wavfusion.training.features import open_or_extract_cache
 
@@ -76,8 +75,8 @@ def derive_prefix_cache(base: FeatureCache, manifest: Manifest, config: WavFusio
     visual arrays copied, audio recomputed. Resumes: parts already there are kept (a cache
     made with other settings is refused, StaleCacheError). Returns the parts written."""
     prefix = AudioPrefix(prefix_model(config), torch.device("cpu"))
-    options = extraction_options(base.settings)
-    settings = compute_settings(prefix.model, *encoder_identities(base.settings), options)
+    options = base.settings.extraction_options()
+    settings = compute_settings(prefix.model, *recorded_identities(base.settings), options)
     prepare_folder(folder, settings, base.part_size)
     rows = {row.id: row for row in manifest.rows}
     source, target = base.folder / PARTS_FOLDER, folder / PARTS_FOLDER
@@ -106,21 +105,3 @@ def derive_prefix_cache(base: FeatureCache, manifest: Manifest, config: WavFusio
         write_part(target, name, entries, index.problems)
         written += 1
     return written
-
-
-def extraction_options(settings: CacheSettings) -> ExtractionOptions:
-    """The extraction options a cache was made with (as its settings record them)."""
-    return ExtractionOptions(
-        text_encoder=settings.text_encoder, max_text_tokens=settings.max_text_tokens,
-        image_encoder=settings.image_encoder, frames_per_clip=settings.frames_per_clip,
-        crop_faces=settings.crop_faces, frame_size=settings.frame_size,
-        max_seconds=settings.max_seconds,
-    )
-
-
-def encoder_identities(settings: CacheSettings) -> tuple[EncoderIdentity, EncoderIdentity]:
-    """The text and image encoder identities a cache records (no encoder is loaded)."""
-    text = EncoderIdentity(settings.text_encoder, settings.text_fingerprint, settings.text_dim)
-    image = EncoderIdentity(settings.image_encoder, settings.image_fingerprint,
-                            settings.visual_dim, settings.image_size)
-    return text, image
