@@ -1,7 +1,7 @@
 """Warm latency of `Predictor.predict` on a 5-s clip with the embedded defaults.
 
-Model: an untrained WavFusion on the defaults (bundled Whisper tiny.en backbone, 1 shallow +
-3 deep layers; MiniLM text; EfficientNet-Lite0 image), saved to a temporary RUN folder and
+Model: an untrained WavFusion on the defaults (bundled Whisper tiny.en backbone, 3 shallow +
+1 deep layer; MiniLM text; EfficientNet-Lite0 image), saved to a temporary RUN folder and
 loaded back with `Predictor.from_run` (weights do not change the cost). Clips: a demo-corpus
 clip of exactly --seconds (synthesised voice; as a WAV, and as an MP4 of the drawn face with
 the voice as its audio track, 12 fps) and a demo transcript. Cases:

@@ -1,6 +1,6 @@
 """Every setting of the WavFusion model in one dataclass (see ../shared/PAPER.md).
 
-Defaults follow the paper where it gives a value (9 shallow / 3 deep layers, 64-d visual
+Defaults follow the paper where it gives a value (9 shallow / 3 deep layers of 12, 64-d visual
 output, lambda = 1, LVC on) and are marked "not in the paper" where we had to choose.
 """
 
@@ -27,12 +27,14 @@ class WavFusionConfig:
     audio_backbone_config: dict[str, Any] | None = None
     """The backbone's own HF config, filled in when the model is built, so that a saved
     WavFusion rebuilds without the original folder."""
-    deep_layers: int = 3
-    """Trainable layers whose self-attention becomes gated cross-modal attention (Table 6;
-    the paper's 3)."""
+    deep_layers: int | None = None
+    """Trainable layers whose self-attention becomes gated cross-modal attention (Table 6).
+    None: the layers `shallow_layers` leaves, or, when neither is given, the paper's
+    proportion (`default_deep_layers`): 3 of wav2vec2-base's 12 (the paper's 9/3), 1 of
+    Whisper tiny.en's 4 (3/1)."""
     shallow_layers: int | None = None
-    """Frozen prefix layers (Eq 7). None: all layers that are not deep (9 of wav2vec2-base's
-    12, 1 of Whisper tiny.en's 4). shallow + deep must equal the backbone's depth."""
+    """Frozen prefix layers (Eq 7). None: all layers that are not deep. shallow + deep must
+    equal the backbone's depth (`split_layers`)."""
     freeze_shallow: bool | None = None
     """None: frozen exactly when pretrained weights were loaded (a from-scratch backbone must
     learn everything, so nothing is frozen)."""
@@ -77,7 +79,7 @@ class WavFusionConfig:
                 f"modalities must be a non-empty subset of {MODALITIES}, got {self.modalities}"
             )
         self.modalities = [m for m in MODALITIES if m in self.modalities]
-        if self.deep_layers < 0 or (self.shallow_layers is not None and self.shallow_layers < 0):
+        if any(n is not None and n < 0 for n in (self.deep_layers, self.shallow_layers)):
             raise ValueError("shallow_layers and deep_layers must be >= 0")
         if self.labels is not None and len(self.labels) != self.num_classes:
             raise ValueError(f"{len(self.labels)} labels given for num_classes={self.num_classes}")
@@ -87,7 +89,7 @@ class WavFusionConfig:
     @property
     def uses_fusion_layers(self) -> bool:
         """True when deep layers with gated cross-modal attention exist (not the concat baseline)."""
-        return "audio" in self.modalities and self.deep_layers > 0
+        return "audio" in self.modalities and self.deep_layers != 0  # None resolves to >= 1
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -99,3 +101,26 @@ class WavFusionConfig:
         if unknown:
             raise ValueError(f"unknown WavFusionConfig settings: {', '.join(unknown)}")
         return cls(**values)
+
+
+def default_deep_layers(depth: int) -> int:
+    """The paper's split proportion for a backbone of `depth` layers: a quarter of them deep
+    (9/3 of 12), rounded half up, at least one: 12 -> 3, 6 -> 2, 4 -> 1."""
+    return max(1, (depth + 2) // 4)
+
+
+def split_layers(config: WavFusionConfig, depth: int) -> tuple[int, int]:
+    """`(shallow, deep)` layers of `config` on a backbone of `depth` layers (Table 6).
+
+    Raises:
+        ValueError: naming the depth, when the given numbers cannot split it.
+    """
+    shallow, deep = config.shallow_layers, config.deep_layers
+    if deep is None:
+        deep = depth - shallow if shallow is not None else default_deep_layers(depth)
+    if shallow is None:
+        shallow = depth - deep
+    if shallow < 0 or deep < 0 or shallow + deep != depth:
+        raise ValueError(f"{config.audio_backbone!r} has {depth} layers: shallow_layers "
+                         f"({shallow}) + deep_layers ({deep}) must equal {depth}")
+    return shallow, deep

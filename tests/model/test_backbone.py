@@ -7,6 +7,7 @@ import torch
 
 from tests.model.inputs import make_batch, small_config
 from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.config import split_layers
 from wavfusion.model.speech_backbone import BackboneError
 
 
@@ -44,6 +45,24 @@ def test_cross_attention_starts_as_the_layers_pretrained_self_attention(saved_wa
         # The rest of the layer is the pretrained layer's own.
         assert torch.equal(layer.feed_forward.output_dense.weight,
                            hf_model.encoder.layers[1 + offset].feed_forward.output_dense.weight)
+
+
+@pytest.mark.parametrize(("depth", "given", "expected"), [
+    (12, {}, (9, 3)), (4, {}, (3, 1)), (6, {}, (4, 2)), (2, {}, (1, 1)), (1, {}, (0, 1)),
+    (4, {"shallow_layers": 1}, (1, 3)), (4, {"deep_layers": 0}, (4, 0)),
+    (12, {"shallow_layers": 8, "deep_layers": 4}, (8, 4)),
+])
+def test_the_default_split_keeps_the_papers_proportion(depth, given, expected):
+    """Nothing given: a quarter of the layers are deep, as 9/3 of 12; one number given: the
+    other is the rest of the depth."""
+    assert split_layers(WavFusionConfig(**given), depth) == expected
+
+
+def test_a_default_model_resolves_its_split(saved_wav2vec2):
+    folder, _ = saved_wav2vec2
+    model = WavFusion(small_config(str(folder), deep_layers=None))
+    assert (model.config.shallow_layers, model.config.deep_layers) == (3, 1)
+    assert len(model.backbone.deep_layers) == 1
 
 
 def test_an_impossible_split_is_refused_with_the_depth_named(saved_wav2vec2):

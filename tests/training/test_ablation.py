@@ -76,6 +76,18 @@ def base_cache(manifest_with_video, tiny_backbone, tmp_path_factory):
                               settings.cache, progress=False)
 
 
+def test_the_default_split_shares_the_base_run_with_its_table6_row(tiny_backbone):
+    """No split given: a quarter of the 4 layers are deep (3/1), and that row of Table 6 is
+    the base configuration, so it is one run, not two."""
+    base = WavFusionConfig(audio_backbone=str(tiny_backbone))
+    runs = ablation.plan_runs(base, [3, 4, 5, 6], [0])
+    assert len(runs) == 14  # 6 + 2 + 5 + 4 rows, the base configuration counted once
+    shared = next(r for r in runs if len(r.rows) == 4)
+    assert [f"{row.table} {row.name}" for row in shared.rows] == ["3 A+T+V", "4 with LVC",
+                                                                   "5 1", "6 3/1"]
+    assert (shared.config.shallow_layers, shared.config.deep_layers) == (3, 1)
+
+
 def _count_calls(monkeypatch, module, name) -> list:
     calls: list = []
     original = getattr(module, name)

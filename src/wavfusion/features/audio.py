@@ -38,7 +38,7 @@ def audio_config(
     normalize_audio: bool = True,
 ) -> WavFusionConfig:
     """An audio-only WavFusionConfig for the prefix split given by `shallow_layers` or
-    `deep_layers` (at most one; neither: the config's default of 3 deep layers)."""
+    `deep_layers` (at most one; neither: the config's default, a quarter of the layers deep)."""
     if shallow_layers is not None and deep_layers is not None:
         raise ValueError("give shallow_layers or deep_layers, not both")
     values = {"audio_backbone": audio_backbone, "modalities": ["audio"],

@@ -59,7 +59,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     split.add_argument("--shallow-layers", type=int, metavar="N",
                        help="frozen prefix layers whose output is stored")
     split.add_argument("--deep-layers", type=int, metavar="N",
-                       help="trainable layers after the prefix (default 3: the paper's split; "
+                       help="trainable layers after the prefix (default: a quarter of the "
+                            "layers, the paper's 9/3 proportion: 3/1 on Whisper tiny.en; "
                             "shallow = depth - deep)")
     audio.add_argument("--freeze-shallow", choices=("auto", "yes", "no"), default="auto",
                        help="auto (default): frozen, so stored, exactly when pretrained "

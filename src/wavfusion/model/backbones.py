@@ -7,7 +7,7 @@ from pathlib import Path
 
 from torch import nn
 
-from wavfusion.config import WavFusionConfig
+from wavfusion.config import WavFusionConfig, split_layers
 from wavfusion.model.fusion import GatedCrossModalAttention
 from wavfusion.model.speech_backbone import BackboneError, SpeechBackbone
 from wavfusion.model.wav2vec2_backbone import (
@@ -48,19 +48,18 @@ def backbone_family(source: str, saved_config: dict | None) -> str:
 
 def build_backbone(config: WavFusionConfig, load_weights: bool) -> SpeechBackbone:
     """Resolve config.audio_backbone, split it, freeze the prefix; fills the resolved
-    settings (shallow_layers, freeze_shallow, audio_backbone_config) back into `config`."""
+    settings (shallow_layers, deep_layers, freeze_shallow, audio_backbone_config) back into
+    `config`."""
     saved = config.audio_backbone_config
     resolve, backbone_class = FAMILIES[backbone_family(config.audio_backbone, saved)]
     model, pretrained = resolve(
         config.audio_backbone, config.pretrained_backbone and load_weights, saved
     )
     depth = backbone_class.depth(model)
-    shallow = depth - config.deep_layers if config.shallow_layers is None else config.shallow_layers
-    if shallow + config.deep_layers != depth or shallow < 0:
-        raise BackboneError(
-            f"{config.audio_backbone!r} has {depth} layers: shallow_layers ({shallow}) + "
-            f"deep_layers ({config.deep_layers}) must equal {depth}"
-        )
+    try:
+        shallow, deep = split_layers(config, depth)
+    except ValueError as error:
+        raise BackboneError(str(error)) from error
 
     def fusion_factory(attention: nn.Module, heads: int, dropout: float):
         return GatedCrossModalAttention(
@@ -70,7 +69,7 @@ def build_backbone(config: WavFusionConfig, load_weights: bool) -> SpeechBackbon
         )
 
     backbone = backbone_class(model, shallow, fusion_factory)
-    config.shallow_layers = shallow
+    config.shallow_layers, config.deep_layers = shallow, deep
     config.audio_backbone_config = backbone.config_dict()
     if config.freeze_shallow is None:
         config.freeze_shallow = pretrained

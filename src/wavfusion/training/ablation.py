@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wavfusion.config import MODALITIES, WavFusionConfig
+from wavfusion.config import MODALITIES, WavFusionConfig, split_layers
 from wavfusion.data.manifest import Manifest, read_manifest
 from wavfusion.features.audio import backbone_depth
 from wavfusion.training.ablation_cache import cache_folders, extract_base_cache, shallow_depth
@@ -103,9 +103,10 @@ def table_settings(table: int, base: WavFusionConfig) -> list[Setting]:
 
 
 def resolved(config: WavFusionConfig) -> WavFusionConfig:
-    """`config` with its shallow depth written out (so that 1/3 given as deep_layers=3 and
-    as shallow_layers=1 is one configuration)."""
-    return dataclasses.replace(config, shallow_layers=shallow_depth(config))
+    """`config` with its split written out (so that 3/1 given as deep_layers=1, as
+    shallow_layers=3 or, on a 4-layer backbone, as neither is one configuration)."""
+    shallow, deep = split_layers(config, backbone_depth(config.audio_backbone))
+    return dataclasses.replace(config, shallow_layers=shallow, deep_layers=deep)
 
 
 def plan_runs(base: WavFusionConfig, tables: list[int], seeds: list[int]) -> list[PlannedRun]:

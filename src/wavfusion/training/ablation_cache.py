@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from wavfusion.config import WavFusionConfig
+from wavfusion.config import WavFusionConfig, split_layers
 from wavfusion.data.manifest import Manifest
 from wavfusion.features.audio import AudioPrefix, backbone_depth, prefix_model
 from wavfusion.features.cache import FeatureCache
@@ -34,7 +34,7 @@ def shallow_depth(config: WavFusionConfig) -> int:
     """The number of frozen prefix layers `config` resolves to (config only, no weights)."""
     if config.shallow_layers is not None:
         return config.shallow_layers
-    return backbone_depth(config.audio_backbone) - config.deep_layers
+    return split_layers(config, backbone_depth(config.audio_backbone))[0]
 
 
 def extract_base_cache(manifest: Manifest, config: WavFusionConfig, folder: Path,
