@@ -52,6 +52,18 @@ def test_image_preprocessing_resizes_and_normalises_with_imagenet_statistics():
     assert features.shape == (2, encoder.dim) and features.dtype == np.float32
 
 
+def test_bundled_image_encoder_runs_channels_last_with_the_same_features():
+    encoder = ImageFeatureEncoder()  # the bundled EfficientNet-Lite0
+    frames = np.random.default_rng(0).integers(0, 256, (3, 224, 224, 3), dtype=np.uint8)
+    images = encoder.preprocess(frames)
+    assert images.is_contiguous(memory_format=torch.channels_last)
+    features = encoder.encode(frames)
+    with torch.no_grad():
+        plain = encoder.model.to(memory_format=torch.contiguous_format)(images.contiguous())
+    assert not images.contiguous().is_contiguous(memory_format=torch.channels_last)
+    np.testing.assert_allclose(features, plain.numpy(), rtol=0, atol=1e-4)
+
+
 def test_real_minilm_and_efficientnet_lite0_on_two_clips(tmp_path, corpus, tiny_backbone,
                                                          extract):
     """The bundled encoders end to end: 384-d tokens equal to a direct AutoModel run, 1280-d

@@ -7,6 +7,8 @@ not that size already, scaled to [0, 1] and normalised with the ImageNet mean an
 deviation (the package's own preprocessing). The feature of a frame is the mean over space of
 the last convolution's output (what the classifier head would read), so the result does not
 depend on which frames share a batch (BatchNorm uses its stored statistics in eval mode).
+It runs in channels-last memory layout: 16 face crops took 0.25 s instead of 0.40-0.45 s on
+2 idle cores (0.31-0.34 s instead of 0.55 s on one), features equal to 1e-5.
 
 Any torch image backbone plugs in as `"package.module:function"`: the function is called with
 no arguments and returns an `nn.Module` mapping `(n, 3, size, size)` normalised images to
@@ -122,7 +124,10 @@ class ImageFeatureEncoder:
         self.name = source
         self.input_size = int(getattr(self.model, "input_size", DEFAULT_INPUT_SIZE))
         self.device = torch.device(device)
-        self.model.to(self.device).eval().requires_grad_(False)
+        # Plugins keep the layout they were written for (one may .view() its input).
+        self.memory_format = (torch.channels_last if source == BUNDLED_IMAGE_ENCODER
+                              else torch.contiguous_format)
+        self.model.to(self.device, memory_format=self.memory_format).eval().requires_grad_(False)
         mean, std = torch.tensor(IMAGENET_MEAN), torch.tensor(IMAGENET_STD)
         self._mean = mean.view(1, 3, 1, 1).to(self.device)
         self._std = std.view(1, 3, 1, 1).to(self.device)
@@ -137,7 +142,7 @@ class ImageFeatureEncoder:
                 images, size=(self.input_size, self.input_size), mode="bilinear",
                 align_corners=False, antialias=True,
             )
-        return (images - self._mean) / self._std
+        return ((images - self._mean) / self._std).contiguous(memory_format=self.memory_format)
 
     @torch.no_grad()
     def encode(self, frames: np.ndarray, batch_size: int = IMAGE_BATCH_SIZE) -> np.ndarray:
