@@ -107,6 +107,8 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         _class_weights(rows, labels) if settings.class_weighting else None, model=model,
     )
     best = BestWeights()
+    # Log every 5 batches, or once per epoch when an epoch is shorter (Lightning warns then).
+    log_every = max(1, min(5, -(-len(data.datasets["train"]) // settings.batch_size)))
     trainer = L.Trainer(
         max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
         strategy=_strategy(settings.strategy), precision=settings.precision,
@@ -114,7 +116,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         callbacks=[best, L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
                                                            patience=settings.patience)],
         logger=_loggers(settings.out), enable_progress_bar=settings.progress,
-        enable_model_summary=False, log_every_n_steps=5, num_sanity_val_steps=0,
+        enable_model_summary=False, log_every_n_steps=log_every, num_sanity_val_steps=0,
         deterministic="warn",
     )
     _fit_keeping_best_on_interrupt(trainer, module, data, best)
