@@ -252,6 +252,15 @@ def load_audio(
     return decoded.samples
 
 
+def has_video(path: str | Path) -> bool:
+    """True when the first video stream of `path` is a moving picture (an audio file's cover
+    art is a still: not a video). MediaError for a missing, empty or unreadable file. Reads
+    the container's header only."""
+    with _open(path) as container:
+        streams = container.streams.video
+        return bool(streams) and not streams[0].disposition & av.stream.Disposition.attached_pic
+
+
 def probe_video(path: str | Path) -> VideoInfo:
     """Open `path`, check it has a video stream that decodes, and describe it."""
     with _open(path) as container:

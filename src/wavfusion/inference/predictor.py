@@ -24,7 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import av
 import numpy as np
 import torch
 
@@ -60,14 +59,6 @@ T = TypeVar("T")
 
 class PredictionError(DataError):
     """A file that could not be predicted; `item` is the file as given, `reason` says why."""
-
-
-def has_video(path: Path) -> bool:
-    """True when the first video stream of `path` is a moving picture (an audio file's cover
-    art is a still: not a video). MediaError for a missing, empty or unreadable file."""
-    with media._open(path) as container:  # media._open: its errors name the file and why
-        streams = container.streams.video
-        return bool(streams) and not streams[0].disposition & av.stream.Disposition.attached_pic
 
 
 def _load_encoders(model: WavFusion, features: RunFeatures, folder: Path,
@@ -193,7 +184,7 @@ class Predictor:
         it) and the missing modalities with the reason."""
         location = Path(path).absolute()
         try:
-            video = has_video(location)
+            video = media.has_video(location)
         except DataError as error:
             raise PredictionError(path, error.reason) from error
         modalities = self.model.config.modalities
@@ -224,4 +215,4 @@ class Predictor:
         return self.model(**{name: value.to(device) for name, value in inputs.items()})
 
 
-__all__ = ["PredictionError", "Predictor", "has_video"]
+__all__ = ["PredictionError", "Predictor"]
