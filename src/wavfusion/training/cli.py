@@ -10,8 +10,8 @@ MODEL_OPTIONS = {
     # flag: (WavFusionConfig field, type, help)
     "--audio-backbone": ("audio_backbone", str, ("backbone name, folder or cached hub id "
                          "(default: the bundled Whisper tiny.en)")),
-    "--deep-layers": ("deep_layers", int, "deep (fusion) layers; 0 = concat baseline "
-                      "(default: a quarter of the backbone's layers, 1 of tiny.en's 4)"),
+    "--deep-layers": ("deep_layers", int, ("deep (fusion) layers; 0 = concat baseline "
+                      "(default: a quarter of the backbone's layers, 1 of tiny.en's 4)")),
     "--shallow-layers": ("shallow_layers", int, "frozen prefix layers (default: depth - deep)"),
     "--modalities": ("modalities", lambda s: s.split(","), "comma list of audio,text,visual"),
     "--margin-weight": ("margin_weight", float, "lambda of Eq 15 (default 1)"),
