@@ -24,6 +24,7 @@ bench: venv
 	$(PY) benchmarks/model_step.py
 	$(PY) benchmarks/epoch_time.py
 	$(PY) benchmarks/extract_throughput.py
+	$(PY) benchmarks/backbone_cost.py
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
