@@ -16,12 +16,13 @@ import wavfusion.backbones.transcribe as transcribe_module
 from tests.backbones.conftest import require_package, speech_like
 from wavfusion.backbones.errors import BackboneFormatError
 from wavfusion.backbones.transcribe import transcribe
+from wavfusion.data.errors import MediaError
 
 RAVDESS_STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitting by the door"}
 RAVDESS_MIN_MATCH = 0.95  # issue 6's bar
 # Measured with the defaults (tiny.en int8, beam 5): 1118/1200 = 93.2 %; greedy 92.1 %,
 # faster-whisper's own transcribe() 88.9 %. The floor leaves room for int8 kernels that
-# differ across CPUs. 40 min on 2 cores shared with other jobs (~2 s/clip wall).
+# differ across CPUs. 0.24 s/clip on 2 idle cores (2 workers): about 5 min.
 RAVDESS_MEASURED_FLOOR = 0.90
 RAVDESS_SHORTFALL = (
     "bundled tiny.en reaches 93.2-93.4 % (1118-1121/1200), not issue 6's 95 %: model errors "
@@ -77,6 +78,33 @@ def test_rerun_is_served_from_the_cache(tmp_path, stand_in):
     os.utime(clips[1], ns=(stat.st_atime_ns, stat.st_mtime_ns + 10**9))
     run(clips[1:2])
     assert len(stand_in.calls) == 5  # new beam size, then a touched file: transcribed again
+
+
+def test_parallel_workers_keep_the_order_and_report_progress(tmp_path, monkeypatch, stand_in):
+    delays = iter(np.random.default_rng(0).uniform(0, 0.02, 12))
+
+    def slow_decode(model, waveforms, settings):  # finishes out of order
+        time.sleep(next(delays))
+        return [f"{waveform.size}" for waveform in waveforms]
+
+    monkeypatch.setattr(transcribe_module, "_transcribe_batch", slow_decode)
+    waveforms = [speech_like(0.1 + i / 100, seed=i) for i in range(12)]
+    progress = []
+    texts = transcribe(waveforms, model_folder=stand_in.folder, workers=3, use_cache=False,
+                       on_progress=lambda done, total: progress.append((done, total)))
+    assert texts == [str(w.size) for w in waveforms]
+    assert progress == [(done, 12) for done in range(1, 13)]
+
+
+def test_a_corrupt_file_is_named_and_the_clips_before_it_stay_cached(tmp_path, stand_in):
+    clips = [write_wav(tmp_path / f"{i}.wav", speech_like(0.3, seed=i)) for i in range(2)]
+    corrupt = tmp_path / "corrupt.wav"
+    corrupt.write_bytes(b"RIFF not really a wave file")
+    cache_file = tmp_path / "t.jsonl"
+    with pytest.raises(MediaError, match="corrupt.wav"):
+        transcribe([*clips, corrupt], model_folder=stand_in.folder, cache_file=cache_file,
+                   workers=1)
+    assert len(transcribe_module.TranscriptCache(cache_file).entries) == 2
 
 
 def test_waveforms_are_keyed_by_content(tmp_path, stand_in):

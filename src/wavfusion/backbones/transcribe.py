@@ -1,6 +1,7 @@
 """Automatic transcripts with faster-whisper and the bundled Whisper tiny.en, cached on disk.
 
-One ``WhisperModel`` per (folder, compute type, threads) is loaded per process and reused.
+One ``WhisperModel`` per (folder, compute type, threads, workers) is loaded per process and
+reused.
 
 Clips of at most 30 s (one Whisper window) are decoded by CTranslate2's ``generate`` (the
 model faster-whisper loaded), doing what ``WhisperModel.transcribe`` does for such a clip with
@@ -17,6 +18,12 @@ the same time (the 30-s encoder pass dominates). Batching
 clips does not pay on CPU (0.85 CPU-s per clip in batches of 8 against 0.66 one by one),
 so ``batch_size`` defaults to 1.
 
+Parallel workers: CTranslate2 spreads one clip over a second thread poorly here (0.32 s per
+clip with 2 threads, 0.38 with 1), so clips go to ``workers`` threads (default one per core)
+of one thread each: 0.22 s per clip on 2 cores. Files are decoded by the project's own
+PyAV decoder (1 ms for a RAVDESS FLAC). On the 1200 RAVDESS clips the whole run went from
+0.64 s to 0.24 s per clip, with the same 93.4 % match.
+
 Cache (:class:`TranscriptCache`): the key hashes the audio (resolved path + size + mtime,
 or the samples' SHA-256 for arrays), the model (``model.bin`` path + size + mtime), the
 language and the beam size, so re-runs are free and any change re-transcribes.
@@ -26,7 +33,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -36,12 +45,14 @@ import numpy as np
 from wavfusion.backbones.transcript_cache import TranscriptCache, default_transcript_cache
 from wavfusion.backbones.whisper_encoder import BUNDLED, bundled_whisper_folder
 from wavfusion.backbones.whisper_features import CHUNK_SECONDS, HOP_LENGTH, SAMPLE_RATE
+from wavfusion.data.media import load_audio
 
 AudioInput = str | Path | np.ndarray
 CACHE_FORMAT = "transcripts-v1"
 WINDOW_SAMPLES = CHUNK_SECONDS * SAMPLE_RATE
 WINDOW_FRAMES = WINDOW_SAMPLES // HOP_LENGTH
 DEFAULT_BATCH_SIZE = 1  # see the module docstring
+MAX_WORKERS = 4
 DEFAULT_BEAM_SIZE = 5
 FLUSH_EVERY = 50  # new transcripts between cache rewrites (an interrupted run keeps most)
 NO_SPEECH_THRESHOLD = 0.6  # faster-whisper's defaults for "this window is silence"
@@ -70,12 +81,20 @@ class DecodingSettings:
         }
 
 
+def default_workers() -> int:
+    """One transcription worker per CPU core, at most MAX_WORKERS."""
+    return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
+
+
 @lru_cache(maxsize=2)
-def whisper_model(folder: str, compute_type: str = "int8", cpu_threads: int = 0):
-    """The faster-whisper ``WhisperModel`` for a CTranslate2 folder, loaded once per process."""
+def whisper_model(folder: str, compute_type: str = "int8", cpu_threads: int = 1,
+                  workers: int = 1):
+    """The faster-whisper ``WhisperModel`` for a CTranslate2 folder, loaded once per process;
+    `workers` clips can be decoded at once (from as many Python threads)."""
     from faster_whisper import WhisperModel
 
-    return WhisperModel(folder, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads)
+    return WhisperModel(folder, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
+                        num_workers=workers)
 
 
 def _file_fingerprint(path: Path) -> str:
@@ -95,14 +114,14 @@ def audio_fingerprint(audio: AudioInput) -> str:
 
 
 def _load_audio(audio: AudioInput) -> np.ndarray:
-    """``(samples,)`` float32 at 16 kHz; files are decoded and resampled by PyAV."""
+    """``(samples,)`` float32 at 16 kHz; files are decoded as training decodes them (whole,
+    silence allowed). Not faster-whisper's ``decode_audio``: the same samples, but it runs a
+    full ``gc.collect()`` per file, ~0.2 s in a process holding torch and transformers."""
     if isinstance(audio, np.ndarray):
         if audio.ndim != 1:
             raise ValueError(f"expected a mono 16 kHz waveform (samples,), got {audio.shape}")
         return np.ascontiguousarray(audio, dtype=np.float32)
-    from faster_whisper import decode_audio
-
-    return decode_audio(str(audio), sampling_rate=SAMPLE_RATE)
+    return load_audio(audio, max_seconds=None, allow_silent=True)
 
 
 def _tokenizer(model, language: str):
@@ -168,7 +187,8 @@ def transcribe(
     batch_size: int = DEFAULT_BATCH_SIZE,
     model_folder: str | Path | None = None,
     compute_type: str = "int8",
-    cpu_threads: int = 0,
+    workers: int = 0,
+    cpu_threads: int = 1,
     cache_file: Path | None = None,
     use_cache: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
@@ -182,7 +202,9 @@ def transcribe(
         batch_size: clips per decoder call (more may pay on a GPU, not on CPU).
         model_folder: a CTranslate2 Whisper folder; ``None``/``"bundled"`` = tiny.en.
         compute_type: CTranslate2 compute type; ``int8`` is the fast CPU choice.
-        cpu_threads: 0 = CTranslate2's default (all cores).
+        workers: clips transcribed at once, each on its own thread; 0 = one per CPU core,
+            at most 4 (see the module docstring).
+        cpu_threads: CTranslate2 threads per worker.
         cache_file: JSON-lines cache; default :func:`default_transcript_cache`.
         use_cache: read and write the cache.
         on_progress: called as ``on_progress(done, total)`` after each batch.
@@ -207,20 +229,29 @@ def transcribe(
             entry = {"key": key, "audio": audio_id, "model": model_id, "language": language,
                      "beam_size": beam_size}
             pending.append((position, entry))
-    try:
-        for start in range(0, len(pending), batch_size):
-            batch = pending[start : start + batch_size]
-            model = whisper_model(str(folder), compute_type, cpu_threads)
-            waveforms = [_load_audio(items[position]) for position, _ in batch]
-            for (position, entry), text in zip(batch, _transcribe_batch(model, waveforms, settings)):
+    batches = [pending[start : start + batch_size] for start in range(0, len(pending), batch_size)]
+    workers = workers or default_workers()
+    model = whisper_model(str(folder), compute_type, cpu_threads, workers) if batches else None
+
+    def run(batch: list[tuple[int, dict]]) -> list[str]:
+        waveforms = [_load_audio(items[position]) for position, _ in batch]
+        return _transcribe_batch(model, waveforms, settings)
+
+    done = len(items) - len(pending)
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="transcribe")
+    try:  # results come back in order; each is cached as it arrives
+        for batch, batch_texts in zip(batches, pool.map(run, batches)):
+            for (position, entry), text in zip(batch, batch_texts):
                 texts[position] = text
                 if cache:
                     cache.put({**entry, "text": text})
             if cache and cache.unsaved >= FLUSH_EVERY:
                 cache.flush()
+            done += len(batch)
             if on_progress:
-                on_progress(len(items) - len(pending) + start + len(batch), len(items))
-    finally:
+                on_progress(done, len(items))
+    finally:  # on an error (a bad file), the clips not yet started are not transcribed
+        pool.shutdown(wait=True, cancel_futures=True)
         if cache:
             cache.flush()
     return texts
