@@ -142,6 +142,13 @@ def test_cli_refuses_one_transcript_for_several_files(tiny_run, sample_rows, cap
     assert "--transcripts CSV" in capsys.readouterr().err
 
 
+def test_cli_names_a_wrong_asr_model_folder(tiny_run, sample_rows, tmp_path, capsys):
+    wav = str(sample_rows["wav"].extra["path"])
+    assert main(["predict", wav, "--model", str(tiny_run), "--transcribe",
+                 "--asr-model", str(tmp_path)]) == 2
+    assert "not a CTranslate2 Whisper folder (no model.bin)" in capsys.readouterr().err
+
+
 def test_a_run_trained_on_other_encoders_is_refused(tiny_run, tmp_path):
     run = tmp_path / "run"
     run.mkdir()

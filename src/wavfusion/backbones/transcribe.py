@@ -81,6 +81,17 @@ class DecodingSettings:
         }
 
 
+def asr_model_folder(folder: str | Path | None = None) -> Path:
+    """The CTranslate2 Whisper folder to transcribe with: `folder`, or the bundled tiny.en
+    for ``None``/``"bundled"``. FileNotFoundError naming it when it holds no ``model.bin``."""
+    if folder is None or folder == BUNDLED:
+        return bundled_whisper_folder()
+    folder = Path(folder)
+    if not (folder / "model.bin").is_file():
+        raise FileNotFoundError(f"{folder}: not a CTranslate2 Whisper folder (no model.bin)")
+    return folder
+
+
 def default_workers() -> int:
     """One transcription worker per CPU core, at most MAX_WORKERS."""
     return max(1, min(MAX_WORKERS, os.cpu_count() or 1))
@@ -213,8 +224,7 @@ def transcribe(
         One stripped transcript per input, in order ("" for silence).
     """
     items = list(paths_or_waveforms)
-    no_model = model_folder is None or model_folder == BUNDLED
-    folder = bundled_whisper_folder() if no_model else Path(model_folder)
+    folder = asr_model_folder(model_folder)
     model_id = _file_fingerprint(folder / "model.bin")
     settings = DecodingSettings(language=language, beam_size=beam_size)
     cache = TranscriptCache(cache_file or default_transcript_cache()) if use_cache else None

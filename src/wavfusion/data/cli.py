@@ -22,6 +22,7 @@ from wavfusion.data.errors import DataError
 from wavfusion.data.manifest import SPLITS, write_manifest
 from wavfusion.data.media import DEFAULT_MAX_SECONDS, MIN_SECONDS
 from wavfusion.data.report import problem_table, table, write_problems
+from wavfusion.data.transcripts import add_transcribe_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -109,14 +110,9 @@ def _dataset_parser(
     parser.add_argument("--root", type=Path, required=True, help=f"the release ({root_hint})")
     parser.add_argument("--out", type=Path, required=True, help="manifest CSV to write")
     parser.add_argument("--report", type=Path, help="write every skipped item to this CSV")
-    parser.add_argument(
-        "--transcribe",
-        action="store_true",
-        help="fill empty transcripts with automatic ones (bundled Whisper tiny.en via "
-        "faster-whisper; cached; marked text_source=asr)",
-    )
-    parser.add_argument("--language", default="en", help="spoken language for --transcribe")
-    parser.set_defaults(handler=lambda args: 1 if _root_missing(args) else handler(args))
+    add_transcribe_options(parser, "empty transcripts (marked text_source=asr)")
+    parser.set_defaults(handler=lambda args: 1 if _root_missing(args) or _asr_model_missing(args)
+                        else handler(args))
     return parser
 
 
@@ -163,12 +159,27 @@ def _root_missing(args: argparse.Namespace) -> bool:
     return True
 
 
+def _asr_model_missing(args: argparse.Namespace) -> bool:
+    """Checked before the release is read, so that a wrong --asr-model costs nothing."""
+    if not args.transcribe or args.asr_model is None:
+        return False
+    from wavfusion.backbones.transcribe import asr_model_folder
+
+    try:
+        asr_model_folder(args.asr_model)
+    except FileNotFoundError as error:
+        print(f"error: {error}")
+        return True
+    return False
+
+
 def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
     """Write the manifest (if any row) and print what was written and what was left out."""
     if result.rows and getattr(args, "transcribe", False):
         from wavfusion.data.transcripts import fill_missing_transcripts
 
-        filled, problems = fill_missing_transcripts(result.rows, args.out, args.language)
+        filled, problems = fill_missing_transcripts(result.rows, args.out, args.language,
+                                                    model_folder=args.asr_model)
         result.notes.append(f"transcribed {filled} rows that had no transcript")
         result.problems.extend(problems)
     if result.rows:

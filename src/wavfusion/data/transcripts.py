@@ -6,6 +6,7 @@ cannot be decoded keeps its empty transcript and is reported; nothing else is lo
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from tqdm import tqdm
@@ -17,10 +18,23 @@ TRANSCRIPT_SOURCE_COLUMN = "text_source"  # "asr" where the transcript was gener
 CHUNK = 32  # clips decoded and transcribed together
 
 
+def add_transcribe_options(parser: argparse.ArgumentParser, fills: str) -> None:
+    """--transcribe, --language and --asr-model (`data prepare` and `predict` share them)."""
+    parser.add_argument("--transcribe", action="store_true",
+                        help=f"fill {fills} with automatic ones (Whisper via faster-whisper; "
+                        "cached)")
+    parser.add_argument("--language", default="en", help="spoken language for --transcribe")
+    parser.add_argument("--asr-model", type=Path, metavar="FOLDER",
+                        help="a CTranslate2 Whisper folder for --transcribe (default: the "
+                        "bundled tiny.en)")
+
+
 def fill_missing_transcripts(
-    rows: list[ManifestRow], manifest_path: Path, language: str = "en", progress: bool = True
+    rows: list[ManifestRow], manifest_path: Path, language: str = "en", progress: bool = True,
+    model_folder: Path | None = None,
 ) -> tuple[int, list[Problem]]:
-    """Transcribe every row with an empty `text` (in place). Returns (filled, problems).
+    """Transcribe every row with an empty `text` (in place) with the CTranslate2 Whisper in
+    `model_folder` (default: the bundled tiny.en). Returns (filled, problems).
 
     Audio is decoded as training decodes it (audio file, or the video's track within the
     row's time window), so a transcript always matches the audio the model hears.
@@ -41,7 +55,8 @@ def fill_missing_transcripts(
                 decoded.append((row, manifest.load_audio(row)))
             except DataError as error:
                 problems.append(Problem(row.id, f"not transcribed: {error}", row.line))
-        texts = transcribe([waveform for _, waveform in decoded], language=language)
+        texts = transcribe([waveform for _, waveform in decoded], language=language,
+                           model_folder=model_folder)
         for (row, _), text in zip(decoded, texts):
             if text:
                 row.text = text

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 from wavfusion.data.errors import DataError, Problem
+from wavfusion.data.transcripts import add_transcribe_options
 
 
 def _transcript_source(args: argparse.Namespace):
@@ -42,7 +43,7 @@ def run_predict(args: argparse.Namespace) -> int:
     try:
         transcript_of = _transcript_source(args)
         predictor = Predictor.from_run(args.model, transcribe=args.transcribe,
-                                       language=args.language)
+                                       language=args.language, asr_model=args.asr_model)
     except (DataError, FileNotFoundError, ValueError) as error:
         print(f"wavfusion predict: error: {error}", file=sys.stderr)
         return 2
@@ -82,10 +83,7 @@ def register(subparsers) -> None:
     text.add_argument("--transcript", help="what is said in FILE (one file)")
     text.add_argument("--transcripts", type=Path, metavar="CSV",
                       help="CSV with columns file,transcript (file: path or base name)")
-    parser.add_argument("--transcribe", action="store_true",
-                        help="fill a missing transcript with the bundled Whisper tiny.en "
-                        "(faster-whisper, cached)")
-    parser.add_argument("--language", default="en", help="spoken language for --transcribe")
+    add_transcribe_options(parser, "a missing transcript")
     parser.add_argument("--format", choices=["json", "table"], default="json",
                         help="json: one object per line (default); table: for people")
     parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, "

@@ -101,8 +101,8 @@ def _timed(timings: dict[str, float], name: str, work: Callable[[], T]) -> T:
 class Predictor:
     """A trained WavFusion with its frozen encoders, ready to predict clips one by one.
 
-    `transcribe`: fill a missing transcript with faster-whisper (the bundled tiny.en, cached;
-    `language` is the spoken language)."""
+    `transcribe`: fill a missing transcript with faster-whisper (cached; `language` is the
+    spoken language, `asr_model` a CTranslate2 Whisper folder, None = the bundled tiny.en)."""
 
     model: WavFusion
     encoders: FrozenEncoders
@@ -110,18 +110,24 @@ class Predictor:
     feature_source: str  # where the feature settings came from (run.json, cache.json, defaults)
     transcribe: bool = False
     language: str = "en"
+    asr_model: Path | None = None
 
     @classmethod
     def from_run(cls, folder: str | Path, *, transcribe: bool = False, language: str = "en",
-                 device: str = "cpu") -> Predictor:
+                 asr_model: str | Path | None = None, device: str = "cpu") -> Predictor:
         """Load RUN's model (config.json + model.safetensors) and the encoders it was trained
         with. FileNotFoundError / ValueError for a folder that holds no model,
         RunMismatchError when its encoders cannot be reproduced here."""
         folder = Path(folder)
+        if transcribe and asr_model is not None:
+            from wavfusion.backbones.transcribe import asr_model_folder
+
+            asr_model = asr_model_folder(asr_model)  # a wrong folder fails now, not per file
         model = WavFusion.from_pretrained(folder).to(device).eval()
         features = read_run_features(folder)
         encoders = _load_encoders(model, features, folder, device)
-        return cls(model, encoders, folder, features.source, transcribe, language)
+        return cls(model, encoders, folder, features.source, transcribe, language,
+                   Path(asr_model) if asr_model is not None else None)
 
     @property
     def labels(self) -> list[str]:
@@ -147,7 +153,8 @@ class Predictor:
             from wavfusion.backbones.transcribe import transcribe
 
             row.text = _timed(timings, "transcribe",
-                              lambda: transcribe([decoded.audio], language=self.language)[0])
+                              lambda: transcribe([decoded.audio], language=self.language,
+                                                 model_folder=self.asr_model)[0])
             source = "transcribed" if row.text else None
             if row.text:
                 del missing["text"]
