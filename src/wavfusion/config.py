@@ -89,7 +89,8 @@ class WavFusionConfig:
     @property
     def uses_fusion_layers(self) -> bool:
         """True when deep layers with gated cross-modal attention exist (not the concat baseline)."""
-        return "audio" in self.modalities and self.deep_layers != 0  # None resolves to >= 1
+        # None: not resolved yet (build_backbone writes the number in before this is read)
+        return "audio" in self.modalities and self.deep_layers != 0
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)

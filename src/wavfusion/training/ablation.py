@@ -29,10 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from wavfusion.config import MODALITIES, WavFusionConfig, split_layers
+from wavfusion.config import MODALITIES, WavFusionConfig
 from wavfusion.data.manifest import Manifest, read_manifest
 from wavfusion.features.audio import backbone_depth
-from wavfusion.training.ablation_cache import cache_folders, extract_base_cache, shallow_depth
+from wavfusion.training.ablation_cache import (
+    cache_folders,
+    extract_base_cache,
+    resolved_split,
+    shallow_depth,
+)
 from wavfusion.training.ablation_report import report
 from wavfusion.training.reports import write_json, write_text
 from wavfusion.training.run import TrainSettings, train
@@ -105,7 +110,7 @@ def table_settings(table: int, base: WavFusionConfig) -> list[Setting]:
 def resolved(config: WavFusionConfig) -> WavFusionConfig:
     """`config` with its split written out (so that 3/1 given as deep_layers=1, as
     shallow_layers=3 or, on a 4-layer backbone, as neither is one configuration)."""
-    shallow, deep = split_layers(config, backbone_depth(config.audio_backbone))
+    shallow, deep = resolved_split(config)
     return dataclasses.replace(config, shallow_layers=shallow, deep_layers=deep)
 
 

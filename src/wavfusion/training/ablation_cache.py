@@ -30,11 +30,14 @@ from wavfusion.training.features import open_or_extract_cache
 DERIVED_FOLDER = "caches"
 
 
+def resolved_split(config: WavFusionConfig) -> tuple[int, int]:
+    """The `(shallow, deep)` layers `config` resolves to (config only, no weights)."""
+    return split_layers(config, backbone_depth(config.audio_backbone))
+
+
 def shallow_depth(config: WavFusionConfig) -> int:
     """The number of frozen prefix layers `config` resolves to (config only, no weights)."""
-    if config.shallow_layers is not None:
-        return config.shallow_layers
-    return split_layers(config, backbone_depth(config.audio_backbone))[0]
+    return resolved_split(config)[0]
 
 
 def extract_base_cache(manifest: Manifest, config: WavFusionConfig, folder: Path,
