@@ -81,3 +81,18 @@ def test_gate_values_lie_in_0_1_and_follow_the_available_modalities():
         assert (gate[1] == 0).all()  # no text: video only
         assert (gate[2] == 1).all()  # no video: text only
         assert ((gate[0] > 0) & (gate[0] < 1)).all()  # both: a real mixture
+
+
+def test_the_shared_layer_of_eq12_cannot_be_folded_into_the_per_modality_projections():
+    """Two linear maps in a row are one affine map per modality; SD is shared in effect only
+    if the composite is not affine: f(x) + f(y) != f(x + y) + f(0) for an affine f."""
+    from wavfusion.model.losses import SharedEncoder
+
+    torch.manual_seed(0)
+    encoder = SharedEncoder({"audio": 12, "text": 8}, shared_dim=16)
+    x, y = torch.randn(5, 12), torch.randn(5, 12)
+    with torch.no_grad():
+        def f(value):
+            return encoder({"audio": value})["audio"]
+        gap = (f(x) + f(y) - f(x + y) - f(torch.zeros_like(x))).abs().max()
+    assert gap > 1e-3

@@ -15,18 +15,24 @@ from torch.nn import functional as F
 
 class SharedEncoder(nn.Module):
     """Eq 12: X_com^m = SD(X^m). Each modality's pooled features are first projected to a
-    common width (their widths differ), then pass one shared linear layer SD."""
+    common width (their widths differ) and passed through a GELU, then one shared linear
+    layer SD maps every modality. The nonlinearity is what makes SD shared in effect: two
+    linear maps in a row compose into one per-modality affine map, which would leave the
+    margin loss (Eq 13) running on modality-specific heads."""
 
     def __init__(self, widths: dict[str, int], shared_dim: int) -> None:
         super().__init__()
         self.projections = nn.ModuleDict(
             {modality: nn.Linear(width, shared_dim) for modality, width in widths.items()}
         )
+        self.activation = nn.GELU()
         self.shared = nn.Linear(shared_dim, shared_dim)  # SD
 
     def forward(self, pooled: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """pooled[m]: (batch, width_m) -> (batch, shared_dim) for each modality m."""
-        return {m: self.shared(self.projections[m](x)) for m, x in pooled.items()}
+        return {
+            m: self.shared(self.activation(self.projections[m](x))) for m, x in pooled.items()
+        }
 
 
 def margin_loss(

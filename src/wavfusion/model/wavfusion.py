@@ -111,12 +111,12 @@ class WavFusion(nn.Module):
                 audio, audio_mask, audio_features, audio_features_mask
             )
             pooled["audio"], present["audio"] = masked_mean(hidden, frame_mask), frame_mask.any(1)
-        batch = next(x.shape[0] for x in (hidden, text, visual) if x is not None)
+        reference = next(x for x in (hidden, text, visual) if x is not None)
         for name, encoder_name in (("text", "text_encoder"), ("visual", "visual_encoder")):
             if name not in config.modalities:
                 continue
             features, mask = self._sequence_or_empty(
-                batch, text if name == "text" else visual,
+                reference, text if name == "text" else visual,
                 text_mask if name == "text" else visual_mask,
                 config.text_dim if name == "text" else config.visual_dim,
             )
@@ -168,12 +168,14 @@ class WavFusion(nn.Module):
         return self.backbone.shallow_forward(audio, audio_mask)
 
     @staticmethod
-    def _sequence_or_empty(batch, features, mask, width):
+    def _sequence_or_empty(reference, features, mask, width):
         """Features with their padding zeroed (garbage never enters); an all-absent stand-in
-        when the modality is not given for this batch at all."""
+        when the modality is not given for this batch at all, made on `reference`'s device
+        (any input of the batch: the stand-in must live where the batch lives)."""
         if features is None:
-            empty = torch.zeros(batch, 1, width)
-            return empty, torch.zeros(batch, 1, dtype=torch.bool)
+            batch, device = reference.shape[0], reference.device
+            empty = torch.zeros(batch, 1, width, device=device)
+            return empty, torch.zeros(batch, 1, dtype=torch.bool, device=device)
         if mask is None:
             mask = torch.ones(features.shape[:2], dtype=torch.bool, device=features.device)
         return zero_padding(features.float(), mask), mask  # caches store float16
