@@ -1,15 +1,15 @@
-# Newcomer commands: `make demo` and `make test` (see README.md).
+# Newcomer commands: `make demo`, `make test` and `make docs` (see README.md).
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints-cpu.txt | cksum | cut -d' ' -f1)
 
-.PHONY: venv test lint bench demo clean
+.PHONY: venv test lint docs bench demo clean
 
 $(STAMP): pyproject.toml constraints-cpu.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints-cpu.txt -e ".[train,pretrained,test]"
+	$(PIP) install -q -c constraints-cpu.txt -e ".[train,pretrained,test,docs]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)
@@ -20,6 +20,10 @@ test: venv
 lint: venv
 	$(PY) -m ruff check src tests benchmarks
 
+docs: venv
+	$(PY) benchmarks/render.py
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
+
 bench: venv
 	$(PY) benchmarks/model_step.py
 	$(PY) benchmarks/epoch_time.py
@@ -28,9 +32,10 @@ bench: venv
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
+	$(PY) benchmarks/render.py
 
 demo: venv
 	$(VENV)/bin/wavfusion demo --out demo-run
 
 clean:
-	rm -rf $(VENV) build *.egg-info src/*.egg-info .pytest_cache
+	rm -rf $(VENV) build site *.egg-info src/*.egg-info .pytest_cache
