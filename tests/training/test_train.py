@@ -12,11 +12,11 @@ import pytest
 import torch
 
 from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.batching import model_inputs
 from wavfusion.data.manifest import read_manifest
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
 from wavfusion.training.features import open_or_extract_cache
-from wavfusion.training.module import model_inputs
 from wavfusion.training.run import TrainSettings, evaluate, train
 
 

@@ -8,7 +8,7 @@ A clip goes down the very path training's features went, one clip at a time:
 
     file --decode_row (features/extract.py: 16 kHz audio, sampled face crops)--> DecodedRow
          --encode_part (the frozen encoders; float16, as the feature cache stores them)-->
-         --collate (training/dataset.py)--> WavFusion --> probabilities, gates P (Eq 10)
+         --collate (batching.py)--> WavFusion --> probabilities, gates P (Eq 10)
 
 so a clip gets the probabilities `wavfusion evaluate` gives it from a feature cache (tested
 to 1e-3). The encoders are the ones RUN records (see run_features.py); a mismatch is refused
@@ -30,6 +30,7 @@ import torch
 from wavfusion.backbones.errors import BackboneLoadError
 from wavfusion.backbones.image import ImageFeatureEncoder
 from wavfusion.backbones.text import TextFeatureEncoder
+from wavfusion.batching import Example, collate, model_inputs
 from wavfusion.data import media
 from wavfusion.data.errors import DataError
 from wavfusion.data.manifest import Manifest, ManifestRow
@@ -44,8 +45,6 @@ from wavfusion.inference.run_features import (
     read_run_features,
 )
 from wavfusion.model.wavfusion import WavFusion, WavFusionOutput
-from wavfusion.training.dataset import Example, collate
-from wavfusion.training.module import model_inputs
 
 NOT_USED = "not used by this model"
 NO_VIDEO = "audio-only file"

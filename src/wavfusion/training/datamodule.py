@@ -5,8 +5,9 @@ from __future__ import annotations
 import lightning as L
 from torch.utils.data import DataLoader
 
+from wavfusion.batching import collate
 from wavfusion.data.manifest import Manifest, ManifestRow
-from wavfusion.training.dataset import EmotionDataset, collate
+from wavfusion.training.dataset import EmotionDataset
 
 SPLITS = ("train", "val", "test")
 

@@ -10,14 +10,8 @@ import numpy as np
 import torch
 
 from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.batching import model_inputs
 from wavfusion.training.metrics import classification_metrics
-
-MODEL_INPUTS = ("audio", "audio_mask", "audio_features", "audio_features_mask", "text",
-                "text_mask", "visual", "visual_mask", "labels")
-
-
-def model_inputs(batch: dict) -> dict:
-    return {key: value for key, value in batch.items() if key in MODEL_INPUTS}
 
 
 class WavFusionModule(L.LightningModule):
