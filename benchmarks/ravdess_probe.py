@@ -2,8 +2,9 @@
 
 The reference point for WavFusion on this backbone (issue 6): the frozen encoder's output
 (all 4 layers + final layer norm), mean + std pooled over the clip's positions, fed to a
-standardised multinomial logistic regression. C is chosen on validation (actors 17-18); the
-test score (actors 19-20) is reported for that C. Two windows, on the same clips:
+standardised multinomial logistic regression: `wavfusion probe`'s (wavfusion.training.probe:
+C chosen on validation, actors 17-18, then refitted on train + val and scored on test, actors
+19-20). Two windows, on the same clips:
 - own:    the encoder on the clip's own length (what wavfusion does; no 30-s padding);
 - padded: the waveform zero-padded to Whisper's 30-s window, pooled over the clip's
           positions only (what the stock Whisper feature extractor + encoder gives).
@@ -24,20 +25,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import accuracy_score, f1_score
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 
 from wavfusion.backbones.whisper_encode import encode_variable_length
 from wavfusion.backbones.whisper_encoder import load_whisper_encoder
 from wavfusion.backbones.whisper_features import whisper_log_mel
 from wavfusion.data.datasets.ravdess import prepare_ravdess
 from wavfusion.data.manifest import read_manifest, write_manifest
+from wavfusion.training.metrics import classification_metrics
+from wavfusion.training.probe import fit_probe, pooled_statistics
 
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 WINDOW_SAMPLES = 30 * 16000
-C_GRID = (0.01, 0.1, 1.0, 10.0)
 
 
 @torch.no_grad()
@@ -48,29 +46,22 @@ def pooled_features(encoder, waveform: np.ndarray, padded: bool) -> np.ndarray:
     if padded:
         clip = torch.nn.functional.pad(clip, (0, max(0, WINDOW_SAMPLES - len(clip))))
         features, _ = whisper_log_mel(clip[None], pad_to_max=True)
-        hidden = encode_variable_length(encoder, features).last_hidden_state[0]
+        hidden = encode_variable_length(encoder, features).last_hidden_state
     else:
         features, counts = whisper_log_mel(clip[None])
-        hidden = encode_variable_length(encoder, features, counts).last_hidden_state[0]
-    hidden = hidden[:positions]
-    return torch.cat([hidden.mean(0), hidden.std(0)]).numpy()
+        hidden = encode_variable_length(encoder, features, counts).last_hidden_state
+    mask = torch.arange(hidden.shape[1])[None] < positions
+    return pooled_statistics(hidden, mask)[0].double().numpy()
 
 
 def probe(train: tuple, val: tuple, test: tuple) -> dict:
-    """Logistic regression, C picked on val weighted F1; scores in percent."""
-    best = None
-    for c in C_GRID:
-        model = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=3000))
-        model.fit(*train)
-        score = f1_score(val[1], model.predict(val[0]), average="weighted")
-        if best is None or score > best[0]:
-            best = (score, c, model)
-    _, c, model = best
-    result = {"C": c}
-    for name, (x, y) in (("val", val), ("test", test)):
-        predicted = model.predict(x)
-        result[name] = (100 * accuracy_score(y, predicted),
-                        100 * f1_score(y, predicted, average="weighted"))
+    """`wavfusion probe`'s fit; (accuracy, weighted F1) in percent per split."""
+    fit = fit_probe({"train": train, "val": val, "test": test})
+    names = [str(c) for c in sorted(set(train[1]))]
+    result = {"C": fit["C"]}
+    for split, (_, truth) in (("val", val), ("test", test)):
+        metrics = classification_metrics(truth, fit["predictions"][split], names)
+        result[split] = (metrics["accuracy"], metrics["weighted_f1"])
     return result
 
 
@@ -103,7 +94,8 @@ def main() -> None:
         start = time.perf_counter()
         pooled = np.stack([pooled_features(encoder, w, window == "padded") for w in waves])
         seconds = (time.perf_counter() - start) / len(rows)
-        labels = np.array([r.label for r in rows])
+        names = sorted({r.label for r in rows})
+        labels = np.array([names.index(r.label) for r in rows])
         splits = np.array([r.split for r in rows])
         parts = [(pooled[splits == s], labels[splits == s]) for s in ("train", "val", "test")]
         scores = probe(*parts)

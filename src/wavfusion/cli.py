@@ -16,6 +16,7 @@ COMMAND_MODULES = [
     "wavfusion.data.cli",
     "wavfusion.features.cli",
     "wavfusion.training.cli",
+    "wavfusion.training.probe_cli",
     "wavfusion.inference.cli",
     "wavfusion.demo.cli",
 ]

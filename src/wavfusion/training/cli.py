@@ -55,6 +55,9 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--raw-audio", action="store_true",
                        help="decode and run the frozen prefix every step instead of caching it")
     group.add_argument("--no-progress", action="store_true")
+    group.add_argument("--probe", action="store_true", help="also run `wavfusion probe` on "
+                       "the same cache and splits (into OUT/probe) and print its test WF1 "
+                       "beside this run's (printed anyway when a probe was run on them)")
     add_model_options(parser)
 
 
@@ -78,7 +81,7 @@ def settings_from(args: argparse.Namespace):
         patience=args.patience, seed=args.seed, class_weighting=args.class_weighting,
         accumulate=args.accumulate, precision=args.precision, accelerator=args.accelerator,
         devices=devices, strategy=args.strategy, num_workers=args.workers,
-        raw_audio=args.raw_audio, progress=not args.no_progress,
+        raw_audio=args.raw_audio, progress=not args.no_progress, probe=args.probe,
         model=WavFusionConfig(**values),
     )
 
@@ -89,6 +92,11 @@ def _print_metrics(results: dict) -> None:
             m = results[split]
             print(f"{split:>5}: n={m['num_samples']}  acc {m['accuracy']:.2f}  "
                   f"WF1 {m['weighted_f1']:.2f}  UAR {m['uar']:.2f}")
+    baseline = results.get("probe", {}).get("test")
+    if baseline and "test" in results:
+        gain = results["test"]["weighted_f1"] - baseline["weighted_f1"]
+        print(f"probe: test WF1 {baseline['weighted_f1']:.2f} (frozen backbone + logistic "
+              f"regression, {results['probe']['run']}); this run {gain:+.2f}")
 
 
 def run_train(args: argparse.Namespace) -> int:

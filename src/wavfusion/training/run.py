@@ -53,6 +53,7 @@ class TrainSettings:
     num_workers: int = 0
     raw_audio: bool = False  # decode and run the frozen prefix every step (no audio cache)
     progress: bool = True
+    probe: bool = False  # also run `wavfusion probe` on the same cache and splits (RUN/probe)
     model: WavFusionConfig = field(default_factory=WavFusionConfig)
 
 
@@ -129,7 +130,24 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
                "interrupted": trainer.interrupted}
     results.update(evaluate_splits(model, data, labels, settings.out))
     _write_run_record(settings, model.config, raw_audio, cache.settings)
+    baseline = _probe_baseline(settings, manifest, rows, cache.folder)
+    if baseline is not None:
+        results["probe"] = baseline
     return results
+
+
+def _probe_baseline(settings: TrainSettings, manifest: Manifest, rows: list[ManifestRow],
+                    cache_folder: Path) -> dict[str, Any] | None:
+    """The probe's scores on this cache and these splits: run now (settings.probe, into
+    RUN/probe), else the record an earlier `wavfusion probe` left in the cache, else None."""
+    from wavfusion.training.probe import ProbeSettings, probe, recorded_probe
+
+    if settings.probe:
+        probe(ProbeSettings(manifest=settings.manifest, out=settings.out / "probe",
+                            cache=cache_folder, progress=settings.progress,
+                            model=settings.model), manifest=manifest, rows=rows)
+    record = recorded_probe(cache_folder, rows)
+    return None if record is None else {"run": record["run"], **record["scores"]}
 
 
 def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestWeights) -> None:
