@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 from transformers import WhisperConfig
 
+from wavfusion.atomic import atomic_write, write_text
 from wavfusion.backbones.errors import BackboneFormatError
 
 CACHE_ENV = "WAVFUSION_CACHE"
@@ -48,24 +48,13 @@ def cache_entry(source_file: Path, name: str, cache_dir: Path | None = None) -> 
     return (cache_dir or default_cache_dir()) / f"{safe_name}-{key}"
 
 
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(Path(temporary))
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_entry(entry: Path, config: WhisperConfig, state_dict: dict[str, torch.Tensor]) -> None:
     """Write one entry atomically (weights first, then ``config.json`` as the marker)."""
     entry.mkdir(parents=True, exist_ok=True)
     tensors = {key: value.contiguous() for key, value in state_dict.items()}
-    _write_atomically(entry / WEIGHTS_FILE, lambda path: save_file(tensors, str(path)))
+    atomic_write(entry / WEIGHTS_FILE, lambda path: save_file(tensors, str(path)))
     config_json = config.to_json_string()
-    _write_atomically(entry / CONFIG_FILE, lambda path: path.write_text(config_json))
+    write_text(entry / CONFIG_FILE, config_json)
 
 
 def load_entry(entry: Path) -> tuple[WhisperConfig, dict[str, torch.Tensor]] | None:

@@ -7,10 +7,9 @@ is the lookup, the other fields say what it was computed from (see ``transcribe`
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
+from wavfusion.atomic import write_text
 from wavfusion.backbones.conversion_cache import default_cache_dir
 from wavfusion.backbones.errors import BackboneFormatError
 
@@ -57,13 +56,6 @@ class TranscriptCache:
             return
         self.entries = {**self._read(), **self.entries}
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(handle, "w") as stream:
-                for entry in self.entries.values():
-                    stream.write(json.dumps(entry, ensure_ascii=False) + "\n")
-            os.replace(temporary, self.path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+        write_text(self.path, "".join(json.dumps(entry, ensure_ascii=False) + "\n"
+                                      for entry in self.entries.values()))
         self.unsaved = 0

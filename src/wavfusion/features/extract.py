@@ -24,6 +24,7 @@ import numpy as np
 from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
+from wavfusion.atomic import write_bytes
 from wavfusion.backbones.image import ImageFeatureEncoder
 from wavfusion.backbones.text import TEXT_BATCH_SIZE, TextFeatureEncoder
 from wavfusion.config import WavFusionConfig
@@ -48,7 +49,6 @@ from wavfusion.features.store import (
     PARTS_FOLDER,
     canonical_json,
     remove_leftovers,
-    write_atomically,
     write_part,
 )
 
@@ -174,7 +174,7 @@ def prepare_folder(out: Path, settings: CacheSettings, part_size: int) -> int:
         return part_size
     document = {"format": FORMAT_NAME, "key": settings.key(), "part_size": part_size,
                 "settings": settings.to_dict()}
-    write_atomically(out / CACHE_FILE, lambda handle: handle.write(canonical_json(document)))
+    write_bytes(out / CACHE_FILE, canonical_json(document))
     return part_size
 
 

@@ -8,8 +8,8 @@ A part holds up to `part_size` consecutive manifest rows (`<part>` = `p<index>-<
 ids>`). Its index lists, per utterance, the byte offset, shape and CRC-32 of each modality's
 array (null when absent), and the rows that could not be extracted, with the reason.
 
-Writing is atomic: each file goes to a temporary name in `parts/`, then is `os.replace`d into
-place, data files first and the index last (the index is also fsynced). A killed writer
+Writing is atomic (`wavfusion.atomic`): each file goes to a temporary name in `parts/`, then
+is `os.replace`d into place, data files first and the index last (the index is also fsynced). A killed writer
 leaves at most temporary files and index-less data files, which readers ignore and the next
 `extract` removes. After a machine crash a data file may lack what its durable index lists:
 sizes (checked on open) and per-array CRC-32s (checked on read, and on resume) catch it. Files are written in a fixed order with canonical JSON and no timestamps, so the
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,12 +27,13 @@ from pathlib import Path
 
 import numpy as np
 
+from wavfusion.atomic import TEMP_SUFFIX, sync_folder, write_bytes
+
 CACHE_FILE = "cache.json"
 PARTS_FOLDER = "parts"
 FORMAT_NAME = "wavfusion-feature-cache"
 MODALITIES = ("audio", "text", "visual")
 DTYPE = np.dtype("<f2")  # float16, little-endian on every machine
-TEMP_SUFFIX = ".tmp"
 
 
 class CorruptCacheError(ValueError):
@@ -98,34 +98,6 @@ def canonical_json(value: object) -> bytes:
     return (json.dumps(value, sort_keys=True, indent=1, ensure_ascii=False) + "\n").encode()
 
 
-def write_atomically(target: Path, write: Callable[[object], None], durable: bool = True) -> None:
-    """Write `target` through `write(file)` under a temporary name (distinct per process),
-    then os.replace it into place; `durable`: fsync it first."""
-    temporary = target.with_name(f".{target.name}.{os.getpid()}{TEMP_SUFFIX}")
-    try:
-        with open(temporary, "wb") as handle:
-            write(handle)
-            if durable:
-                handle.flush()
-                os.fsync(handle.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-
-
-def sync_folder(folder: Path) -> None:
-    """Make the renames inside `folder` durable (no-op where directories cannot be opened)."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(handle)
-    finally:
-        os.close(handle)
-
-
 def write_part(
     parts: Path,
     name: str,
@@ -150,12 +122,11 @@ def write_part(
             blobs.append(blob)
             offset += len(blob)
         if blobs:  # not fsynced (~15 ms a file): after a crash, sizes and CRCs tell
-            write_atomically(data_path(parts, name, modality),
-                             lambda handle, blobs=blobs: handle.writelines(blobs), durable=False)
+            write_bytes(data_path(parts, name, modality), blobs, durable=False)
             index.files[modality] = offset
     document = {"part": name, "files": index.files, "entries": index.entries,
                 "problems": problems}
-    write_atomically(index_path(parts, name), lambda handle: handle.write(canonical_json(document)))
+    write_bytes(index_path(parts, name), canonical_json(document))
     sync_folder(parts)
     return index
 
@@ -256,6 +227,5 @@ __all__ = [
     "remove_leftovers",
     "remove_part",
     "verify_part",
-    "write_atomically",
     "write_part",
 ]

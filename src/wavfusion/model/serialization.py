@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from safetensors.torch import load_model as load_safetensors
 from safetensors.torch import save_model as save_safetensors
 
+from wavfusion.atomic import atomic_write, write_text
 from wavfusion.config import WavFusionConfig
 
 CONFIG_NAME = "config.json"
@@ -22,25 +21,13 @@ class UnsafeModelFileError(ValueError):
     """A pickle-based model file: refused, since unpickling can run arbitrary code."""
 
 
-def _atomic_write(path: Path, write) -> None:
-    """write(temporary_path) then rename onto `path`, so a reader never sees half a file."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-
-
 def save_model(model, folder: str | Path) -> Path:
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     values = {"wavfusion_format": FORMAT_VERSION, **model.config.to_dict()}
     text = json.dumps(values, indent=2, sort_keys=True)
-    _atomic_write(folder / CONFIG_NAME, lambda path: Path(path).write_text(text + "\n"))
-    _atomic_write(folder / WEIGHTS_NAME, lambda path: save_safetensors(model, path))
+    write_text(folder / CONFIG_NAME, text + "\n")
+    atomic_write(folder / WEIGHTS_NAME, lambda path: save_safetensors(model, str(path)))
     return folder
 
 

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from wavfusion import atomic
+
 
 def write_text(path: Path, text: str) -> None:
     """UTF-8 text, written to a temporary name then renamed (never half a file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.replace(temporary, path)
+    atomic.write_text(path, text)
 
 
 def write_json(path: Path, values: Any) -> None:
@@ -49,7 +46,7 @@ def plot_confusion(matrix: list[list[int]], labels: list[str], path: Path, title
                       color="white" if rates[row, column] > 0.5 else "black", fontsize=8)
     figure.colorbar(image, ax=axes, fraction=0.046)
     figure.tight_layout()
-    temporary = path.with_name(f".{path.name}.tmp.png")
-    figure.savefig(temporary, dpi=120)
-    plt.close(figure)
-    os.replace(temporary, path)
+    try:
+        atomic.atomic_write(path, lambda temporary: figure.savefig(temporary, dpi=120, format="png"))
+    finally:
+        plt.close(figure)
