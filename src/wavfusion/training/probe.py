@@ -30,9 +30,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from wavfusion.batching import _pad
 from wavfusion.config import WavFusionConfig
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
-from wavfusion.training.dataset import _pad, label_names
+from wavfusion.training.dataset import label_names
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.reports import plot_confusion, write_json
 
