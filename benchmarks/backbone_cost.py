@@ -1,4 +1,4 @@
-"""Seconds per clip of each audio backbone family on this machine (README: "Audio backbones").
+"""Seconds per clip of each audio backbone family on this machine (docs/benchmarks.md).
 
 On N RAVDESS speech clips (every k-th file of ../shared/data/ravdess-speech-16k, 3-5 s), one
 clip at a time, with each backbone's default split (a quarter of its layers deep):

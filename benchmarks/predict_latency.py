@@ -31,8 +31,8 @@ import torch
 
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.demo.profiles import DEMO_LABELS
+from wavfusion.demo.samples import write_sample_clips
 from wavfusion.inference import Predictor
-from wavfusion.inference.samples import write_sample_clips
 
 TARGET_SECONDS = 0.3
 STAGES = ("decode", "encoders", "model", "total")

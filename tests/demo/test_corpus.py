@@ -187,7 +187,8 @@ def test_generating_over_an_older_corpus_leaves_exactly_the_new_one(twins, tmp_p
 def test_docs_show_the_parameter_tables_the_generator_uses():
     import wavfusion.demo.corpus
 
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    page = Path(__file__).resolve().parents[2] / "docs" / "demo-corpus.md"
+    readme = page.read_text(encoding="utf-8")
     for parameters in (VOICE_PARAMETERS, FACE_PARAMETERS):
         table = parameter_table(parameters)
         assert table in wavfusion.demo.corpus.__doc__

@@ -17,8 +17,8 @@ from tests.features.tiny import save_tiny_wav2vec2
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.manifest import ManifestRow, write_manifest
 from wavfusion.demo import generate_corpus
+from wavfusion.demo.samples import write_sample_clips
 from wavfusion.inference import Predictor
-from wavfusion.inference.samples import write_sample_clips
 from wavfusion.training.run import TrainSettings, train
 
 LOGIT_SCALE = 30.0

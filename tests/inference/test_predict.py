@@ -176,7 +176,7 @@ def test_feature_settings_come_from_run_json_then_the_cache_then_defaults(tiny_r
 
 @pytest.mark.real_data
 def test_transcribe_fills_a_missing_transcript(predictor, shared_data, monkeypatch, tmp_path):
-    from tests.backbones.test_transcribe import RAVDESS_STATEMENTS, words
+    from tests.asr.test_transcribe import RAVDESS_STATEMENTS, words
 
     monkeypatch.setenv("WAVFUSION_CACHE", str(tmp_path))  # a fresh transcript cache
     # as published: 48 kHz stereo WAV, statement 02 ("Dogs are sitting by the door")

@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from wavfusion.asr.transcripts import add_transcribe_options
 from wavfusion.data.check import check_manifest, format_report
 from wavfusion.data.datasets import PrepareResult, prepare_iemocap, prepare_meld, prepare_ravdess
 from wavfusion.data.datasets.iemocap import PROTOCOLS
@@ -22,7 +23,6 @@ from wavfusion.data.errors import DataError
 from wavfusion.data.manifest import SPLITS, write_manifest
 from wavfusion.data.media import DEFAULT_MAX_SECONDS, MIN_SECONDS
 from wavfusion.data.report import problem_table, table, write_problems
-from wavfusion.data.transcripts import add_transcribe_options
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -163,7 +163,7 @@ def _asr_model_missing(args: argparse.Namespace) -> bool:
     """Checked before the release is read, so that a wrong --asr-model costs nothing."""
     if not args.transcribe or args.asr_model is None:
         return False
-    from wavfusion.backbones.transcribe import asr_model_folder
+    from wavfusion.asr.transcribe import asr_model_folder
 
     try:
         asr_model_folder(args.asr_model)
@@ -176,7 +176,7 @@ def _asr_model_missing(args: argparse.Namespace) -> bool:
 def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
     """Write the manifest (if any row) and print what was written and what was left out."""
     if result.rows and getattr(args, "transcribe", False):
-        from wavfusion.data.transcripts import fill_missing_transcripts
+        from wavfusion.asr.transcripts import fill_missing_transcripts
 
         filled, problems = fill_missing_transcripts(result.rows, args.out, args.language,
                                                     model_folder=args.asr_model)

@@ -12,8 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from wavfusion.asr.transcripts import add_transcribe_options
 from wavfusion.data.errors import DataError, Problem
-from wavfusion.data.transcripts import add_transcribe_options
 
 
 def _transcript_source(args: argparse.Namespace):

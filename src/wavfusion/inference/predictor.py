@@ -119,7 +119,7 @@ class Predictor:
         RunMismatchError when its encoders cannot be reproduced here."""
         folder = Path(folder)
         if transcribe and asr_model is not None:
-            from wavfusion.backbones.transcribe import asr_model_folder
+            from wavfusion.asr.transcribe import asr_model_folder
 
             asr_model = asr_model_folder(asr_model)  # a wrong folder fails now, not per file
         model = WavFusion.from_pretrained(folder).to(device).eval()
@@ -149,7 +149,7 @@ class Predictor:
             raise PredictionError(path, decoded.error.removeprefix(f"{row.audio}: "))
         source = "given" if row.text else None
         if "text" in missing and self.transcribe and missing["text"] != NOT_USED:
-            from wavfusion.backbones.transcribe import transcribe
+            from wavfusion.asr.transcribe import transcribe
 
             row.text = _timed(timings, "transcribe",
                               lambda: transcribe([decoded.audio], language=self.language,

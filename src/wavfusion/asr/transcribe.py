@@ -42,7 +42,7 @@ from pathlib import Path
 
 import numpy as np
 
-from wavfusion.backbones.transcript_cache import TranscriptCache, default_transcript_cache
+from wavfusion.asr.cache import TranscriptCache, default_transcript_cache
 from wavfusion.backbones.whisper_encoder import BUNDLED, bundled_whisper_folder
 from wavfusion.backbones.whisper_features import CHUNK_SECONDS, HOP_LENGTH, SAMPLE_RATE
 from wavfusion.data.media import load_audio

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import re
 
-import wavfusion.backbones.transcribe as transcribe_module
+import wavfusion.asr.transcribe as transcribe_module
+from wavfusion.asr.transcripts import fill_missing_transcripts
 from wavfusion.backbones.whisper_encoder import bundled_whisper_folder
 from wavfusion.cli import main
 from wavfusion.data.manifest import ManifestRow
-from wavfusion.data.transcripts import fill_missing_transcripts
 
 
 def _words(text: str) -> str:

@@ -39,7 +39,7 @@ def fill_missing_transcripts(
     Audio is decoded as training decodes it (audio file, or the video's track within the
     row's time window), so a transcript always matches the audio the model hears.
     """
-    from wavfusion.backbones.transcribe import transcribe
+    from wavfusion.asr.transcribe import transcribe
 
     manifest = Manifest(path=Path(manifest_path), rows=rows)
     pending = [row for row in rows if not row.text.strip()]

@@ -12,10 +12,10 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-import wavfusion.backbones.transcribe as transcribe_module
+import wavfusion.asr.transcribe as transcribe_module
 from tests.backbones.conftest import require_package, speech_like
+from wavfusion.asr.transcribe import transcribe
 from wavfusion.backbones.errors import BackboneFormatError
-from wavfusion.backbones.transcribe import transcribe
 from wavfusion.data.errors import MediaError
 
 RAVDESS_STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitting by the door"}
@@ -27,7 +27,7 @@ RAVDESS_MEASURED_FLOOR = 0.90
 RAVDESS_SHORTFALL = (
     "bundled tiny.en reaches 93.2-93.4 % (1118-1121/1200), not issue 6's 95 %: model errors "
     "such as 'Kids are talking about the door' and 'The kids are ...'. Beam 10, level "
-    "normalisation, float32, silence trimming and VAD do not close the gap (README, "
+    "normalisation, float32, silence trimming and VAD do not close the gap (docs/data.md, "
     "'Automatic transcripts'); it needs a larger Whisper, which no reachable package ships"
 )
 

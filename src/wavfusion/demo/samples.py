@@ -1,7 +1,7 @@
 """Sample clips to try `predict` on: a WAV (voice only) and an MP4 (a drawn face with the
 voice as its audio track), made by the demo corpus generator, with their transcripts.
 
-Used by the latency benchmark and the tests; handy for a first `wavfusion predict`:
+Used by the latency benchmark and the prediction tests; handy for a first `wavfusion predict`:
 
     rows = write_sample_clips(Path("samples"), seconds=5.0)
     rows["mp4"].video, rows["mp4"].text     # "video/spk01_0001.mp4", "..."
