@@ -30,8 +30,8 @@ import numpy as np
 import torch
 
 from wavfusion import WavFusion, WavFusionConfig
-from wavfusion.demo.profiles import DEMO_LABELS
-from wavfusion.demo.samples import write_sample_clips
+from wavfusion.data.synthetic.profiles import DEMO_LABELS
+from wavfusion.data.synthetic.samples import write_sample_clips
 from wavfusion.inference import Predictor
 
 TARGET_SECONDS = 0.3

@@ -18,7 +18,7 @@ COMMAND_MODULES = [
     "wavfusion.training.cli",
     "wavfusion.training.probe_cli",
     "wavfusion.inference.cli",
-    "wavfusion.demo.cli",
+    "wavfusion.recipes.demo.cli",
 ]
 
 

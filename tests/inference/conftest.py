@@ -16,8 +16,8 @@ import torch
 from tests.features.tiny import save_tiny_wav2vec2
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.manifest import ManifestRow, write_manifest
-from wavfusion.demo import generate_corpus
-from wavfusion.demo.samples import write_sample_clips
+from wavfusion.data.synthetic import generate_corpus
+from wavfusion.data.synthetic.samples import write_sample_clips
 from wavfusion.inference import Predictor
 from wavfusion.training.run import TrainSettings, train
 

@@ -26,7 +26,7 @@ better how complementary the modalities are.
     report = measure_evidence("demo/manifest.csv")
     print(report.table())
 
-    python -m wavfusion.demo.evidence demo/manifest.csv
+    python -m wavfusion.data.synthetic.evidence demo/manifest.csv
 """
 
 from __future__ import annotations

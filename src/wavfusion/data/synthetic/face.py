@@ -22,7 +22,7 @@ import cv2
 import numpy as np
 
 from wavfusion.data.media import SAMPLE_RATE
-from wavfusion.demo.profiles import FPS, FRAME_SIZE, Speaker
+from wavfusion.data.synthetic.profiles import FPS, FRAME_SIZE, Speaker
 
 # face geometry in units of the head's half width (HEAD_HALF_WIDTH pixels at scale 1)
 HEAD_HALF_WIDTH = 26.0

@@ -31,7 +31,7 @@ class DemoSettings:
     """Every choice of a demo run; `report.json` records all of them."""
 
     out: Path = Path("demo-run")
-    # corpus (wavfusion.demo.generate_corpus)
+    # corpus (wavfusion.data.synthetic.generate_corpus)
     per_class: int = 40
     corpus_seed: int = 0
     seconds: tuple[float, float] = (1.0, 2.0)  # shorter than the corpus default: cheaper runs

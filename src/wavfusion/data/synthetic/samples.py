@@ -12,8 +12,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from wavfusion.data.manifest import ManifestRow
-from wavfusion.demo.corpus import ClipPlan, make_clip
-from wavfusion.demo.profiles import DEMO_LABELS, make_speakers
+from wavfusion.data.synthetic.corpus import ClipPlan, make_clip
+from wavfusion.data.synthetic.profiles import DEMO_LABELS, make_speakers
 
 SAMPLE_LABELS = {"wav": "happy", "mp4": "sad"}  # the emotion each sample is drawn with
 

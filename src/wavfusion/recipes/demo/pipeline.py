@@ -6,7 +6,7 @@
 Everything lands in one folder (DIR):
 
     corpus/       the demo corpus (manifest.csv, audio/, video/, corpus.json)
-    evidence.json single-modality scores of simple classifiers (wavfusion.demo.evidence)
+    evidence.json single-modality scores of simple classifiers (wavfusion.data.synthetic.evidence)
     cache/        the frozen features, extracted once and read by every run
     ablation/     runs/<run>/ (one per configuration and seed; the full model of the first
                   seed keeps model.safetensors), caches/ (other shallow depths),
@@ -27,12 +27,12 @@ from pathlib import Path
 from typing import Any
 
 from wavfusion.data.manifest import Manifest, read_manifest
-from wavfusion.demo.compare import full_model_folder, run_compared, summarise_compared
-from wavfusion.demo.corpus import MANIFEST_NAME, SETTINGS_NAME, generate_corpus
-from wavfusion.demo.heldout import held_out_clip
-from wavfusion.demo.report import write_report
-from wavfusion.demo.settings import DemoSettings
-from wavfusion.demo.stages import Stages
+from wavfusion.data.synthetic.corpus import MANIFEST_NAME, SETTINGS_NAME, generate_corpus
+from wavfusion.recipes.demo.compare import full_model_folder, run_compared, summarise_compared
+from wavfusion.recipes.demo.heldout import held_out_clip
+from wavfusion.recipes.demo.report import write_report
+from wavfusion.recipes.demo.settings import DemoSettings
+from wavfusion.recipes.demo.stages import Stages
 from wavfusion.training.reports import write_json
 from wavfusion.training.run import TrainSettings
 
@@ -82,7 +82,7 @@ def make_corpus(settings: DemoSettings, stages: Stages) -> Path:
 
 def measure(manifest_path: Path, settings: DemoSettings) -> dict[str, Any]:
     """Single-modality evidence (simple classifiers), cached in DIR/evidence.json."""
-    from wavfusion.demo.evidence import measure_evidence
+    from wavfusion.data.synthetic.evidence import measure_evidence
 
     path = settings.out / EVIDENCE_FILE
     if path.is_file():

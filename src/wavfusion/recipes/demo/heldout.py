@@ -14,7 +14,7 @@ import av
 import numpy as np
 
 from wavfusion.data.manifest import Manifest, ManifestRow
-from wavfusion.demo.face import write_mp4
+from wavfusion.data.synthetic.face import write_mp4
 
 
 @dataclass

@@ -123,7 +123,7 @@ def _model_section(document: dict[str, Any], out: Path) -> list[str]:
 
 
 def _evidence_section(evidence: dict[str, Any]) -> list[str]:
-    text = (f"Logistic regressions on hand-made features (`wavfusion.demo.evidence`), fit on "
+    text = (f"Logistic regressions on hand-made features (`wavfusion.data.synthetic.evidence`), fit on "
             f"{evidence['train_rows']} train rows, scored on {evidence['test_rows']} test "
             "rows; a row without the modality counts as the majority class. Chance is 25.")
     return ["## Single-modality evidence (simple classifiers, no neural network)", "", text,

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from wavfusion.demo import DEMO_LABELS
-from wavfusion.demo.evidence import measure_evidence
+from wavfusion.data.synthetic import DEMO_LABELS
+from wavfusion.data.synthetic.evidence import measure_evidence
 
 CHANCE = 1 / len(DEMO_LABELS)
 
@@ -24,7 +24,7 @@ def test_a_modality_no_train_row_has_is_left_out_of_the_scores():
     import numpy as np
 
     from wavfusion.data.manifest import ManifestRow
-    from wavfusion.demo.evidence import CorpusFeatures, score_features
+    from wavfusion.data.synthetic.evidence import CorpusFeatures, score_features
 
     rng = np.random.default_rng(0)
     labels = [DEMO_LABELS[i % 4] for i in range(48)]

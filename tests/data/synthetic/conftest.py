@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from wavfusion.demo import generate_corpus
+from wavfusion.data.synthetic import generate_corpus
 
 SHORT_CLIPS = (1.0, 1.5)  # seconds; shorter than the default to keep the tests fast
 EVIDENCE_PER_CLASS = 24  # large enough for simple classifiers to beat chance reliably

@@ -11,7 +11,7 @@ import re
 import pytest
 
 from wavfusion.cli import main
-from wavfusion.demo.pipeline import STAGES
+from wavfusion.recipes.demo.pipeline import STAGES
 
 TINY = ["--per-class", "3", "--speakers", "3", "--seeds", "1", "--epochs", "1",
         "--tables", "3", "--no-progress"]  # 12 clips: one speaker (4 clips) per split

@@ -1,12 +1,12 @@
 """`wavfusion demo`: generate a corpus, train, compare, ablate, predict, report (see
-wavfusion.demo.pipeline)."""
+wavfusion.recipes.demo.pipeline)."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from wavfusion.demo.settings import ABLATION_TABLES, DemoSettings
+from wavfusion.recipes.demo.settings import ABLATION_TABLES, DemoSettings
 
 
 def _tables(text: str) -> tuple[int, ...]:
@@ -23,7 +23,7 @@ def settings_from(args: argparse.Namespace) -> DemoSettings:
 
 
 def run_demo_command(args: argparse.Namespace) -> int:
-    from wavfusion.demo.pipeline import run_demo
+    from wavfusion.recipes.demo.pipeline import run_demo
 
     settings = settings_from(args)
     try:

@@ -11,13 +11,13 @@ import av
 import numpy as np
 import pytest
 
-from tests.demo.conftest import EVIDENCE_PER_CLASS, small_corpus
+from tests.data.synthetic.conftest import EVIDENCE_PER_CLASS, small_corpus
 from wavfusion.data.check import check_manifest
 from wavfusion.data.faces import largest_face
 from wavfusion.data.manifest import read_manifest
 from wavfusion.data.media import load_frames
-from wavfusion.demo import DEMO_LABELS, generate_corpus, speaker_splits
-from wavfusion.demo.profiles import (
+from wavfusion.data.synthetic import DEMO_LABELS, generate_corpus, speaker_splits
+from wavfusion.data.synthetic.profiles import (
     FACE_PARAMETERS,
     TEXT_MIX,
     VOICE_PARAMETERS,
@@ -126,7 +126,7 @@ def test_modalities_follow_the_documented_fractions(corpus):
 
 
 def test_transcripts_carry_the_documented_evidence(corpus):
-    from wavfusion.demo.sentences import EMOTION_SENTENCES, SHARED_SENTENCES
+    from wavfusion.data.synthetic.sentences import EMOTION_SENTENCES, SHARED_SENTENCES
 
     def pool_of(text: str) -> str:
         core = text.split(", ", 1)[-1].lower()
@@ -166,7 +166,7 @@ def test_bad_arguments_are_refused(tmp_path):
 def test_every_emotional_sentence_holds_a_cue_word_of_its_class():
     import re
 
-    from wavfusion.demo.sentences import CUE_WORDS, EMOTION_SENTENCES
+    from wavfusion.data.synthetic.sentences import CUE_WORDS, EMOTION_SENTENCES
 
     for label, cues in CUE_WORDS.items():
         for sentence in EMOTION_SENTENCES[label]:
@@ -185,11 +185,11 @@ def test_generating_over_an_older_corpus_leaves_exactly_the_new_one(twins, tmp_p
 
 
 def test_docs_show_the_parameter_tables_the_generator_uses():
-    import wavfusion.demo.corpus
+    import wavfusion.data.synthetic.corpus
 
-    page = Path(__file__).resolve().parents[2] / "docs" / "demo-corpus.md"
+    page = Path(__file__).resolve().parents[3] / "docs" / "demo-corpus.md"
     readme = page.read_text(encoding="utf-8")
     for parameters in (VOICE_PARAMETERS, FACE_PARAMETERS):
         table = parameter_table(parameters)
-        assert table in wavfusion.demo.corpus.__doc__
+        assert table in wavfusion.data.synthetic.corpus.__doc__
         assert table in readme

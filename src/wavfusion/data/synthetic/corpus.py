@@ -1,6 +1,6 @@
 """The demo corpus: a small synthetic three-modality emotion corpus, deterministic by seed.
 
-    from wavfusion.demo import generate_corpus
+    from wavfusion.data.synthetic import generate_corpus
     manifest_path = generate_corpus(Path("demo/corpus"), per_class=40, seed=0)
 
 It is written as real data is: `audio/<id>.wav` (16 kHz mono 16-bit PCM), `video/<id>.mp4`
@@ -66,7 +66,7 @@ contradiction). Over all rows: 51 % own, 21 % shared, 13 % contradicting, 15 % e
 (rounding within the small groups makes it 50 / 20 / 12.5 / 17.5 % at per_class 40). 30 %
 of sentences start with a shared discourse marker ("Well, ...").
 
-**Measured evidence** (`wavfusion.demo.evidence`: logistic regressions on simple features
+**Measured evidence** (`wavfusion.data.synthetic.evidence`: logistic regressions on simple features
 of the decoded files, fit on train, scored on test; mean over seeds 0-2; accuracy / weighted
 F1 over all test rows, a row without the modality counted as the majority class):
 
@@ -102,9 +102,9 @@ from tqdm import tqdm
 
 from wavfusion.data.manifest import ManifestRow, write_manifest
 from wavfusion.data.media import SAMPLE_RATE
-from wavfusion.demo import sentences
-from wavfusion.demo.face import render_face, write_mp4
-from wavfusion.demo.profiles import (
+from wavfusion.data.synthetic import sentences
+from wavfusion.data.synthetic.face import render_face, write_mp4
+from wavfusion.data.synthetic.profiles import (
     AUDIO_IN_VIDEO_FRACTION,
     DEMO_LABELS,
     FACE_PARAMETERS,
@@ -115,7 +115,7 @@ from wavfusion.demo.profiles import (
     draw,
     make_speakers,
 )
-from wavfusion.demo.voice import synthesise
+from wavfusion.data.synthetic.voice import synthesise
 
 MANIFEST_NAME = "manifest.csv"
 SETTINGS_NAME = "corpus.json"

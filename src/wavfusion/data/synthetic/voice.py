@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wavfusion.data.media import SAMPLE_RATE
-from wavfusion.demo.profiles import DEMO_REFERENCE_RMS, Speaker
+from wavfusion.data.synthetic.profiles import DEMO_REFERENCE_RMS, Speaker
 
 # F1-F4 (Hz) of an average adult male vowel; a speaker scales them by `formant_scale`
 VOWELS = np.array(
