@@ -46,7 +46,13 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2
-    return int(args.handler(args) or 0)
+    from wavfusion.cli_options import OptionError
+
+    try:
+        return int(args.handler(args) or 0)
+    except OptionError as error:
+        print(f"wavfusion {args.command}: error: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

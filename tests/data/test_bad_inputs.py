@@ -16,6 +16,7 @@ from tests.data.clips import face_image, tone, write_audio, write_video
 from wavfusion.cli import main
 from wavfusion.data import MediaError, load_audio, load_frames, probe_video
 from wavfusion.data.check import check_manifest
+from wavfusion.data.datasets.labels import EMOTIONS
 
 
 def good_wav(folder, name="good.wav"):
@@ -161,7 +162,7 @@ EXPECTED_BAD = {
 
 
 def test_check_reports_every_bad_row_with_its_reason_and_keeps_the_good(bad_manifest):
-    report = check_manifest(bad_manifest, progress=False)
+    report = check_manifest(bad_manifest, progress=False, labels=EMOTIONS)
     assert sorted(row.id for row in report.usable) == ["ok1", "ok2", "ok3", "ok4"]
     reasons = {problem.item: problem.reason for problem in report.bad}
     assert set(reasons) == set(EXPECTED_BAD)
@@ -169,7 +170,7 @@ def test_check_reports_every_bad_row_with_its_reason_and_keeps_the_good(bad_mani
         assert words in reasons[item], (item, reasons[item])
     assert all(problem.line > 1 for problem in report.bad)
     notes = {problem.item: problem.reason for problem in report.notes}
-    shorter = check_manifest(bad_manifest, progress=False, max_seconds=2)
+    shorter = check_manifest(bad_manifest, progress=False, max_seconds=2, labels=EMOTIONS)
     assert (
         "3.0 s long: truncated to the first 2 s" in {p.item: p.reason for p in shorter.notes}["ok3"]
     )
@@ -179,7 +180,8 @@ def test_check_reports_every_bad_row_with_its_reason_and_keeps_the_good(bad_mani
 
 def test_data_check_cli_prints_the_bad_rows_and_exits_zero(bad_manifest, tmp_path, capsys):
     report_csv = tmp_path / "problems.csv"
-    code = main(["data", "check", str(bad_manifest), "--no-progress", "--report", str(report_csv)])
+    code = main(["data", "check", str(bad_manifest), "--no-progress", "--report", str(report_csv),
+                 "--labels", "all"])
     out = capsys.readouterr().out
     assert code == 0
     assert "19 rows, 4 usable, 15 bad" in out
@@ -199,4 +201,31 @@ def test_data_check_names_a_manifest_it_cannot_read(tmp_path, capsys):
     path = write_rows(tmp_path / "m.csv", [["a", "b"]], header="name,file")
     assert main(["data", "check", str(path), "--no-progress"]) == 1
     out = capsys.readouterr().out
-    assert "m.csv" in out and "lacks column(s) id, audio, video, label" in out
+    assert "m.csv" in out and "lacks column(s) id, label, audio or video" in out
+
+
+def test_without_labels_the_manifests_own_names_are_its_classes(bad_manifest):
+    """`happpy` is a class of its own then, noted as close to the built-in `happy`."""
+    report = check_manifest(bad_manifest, progress=False)
+    assert sorted(row.id for row in report.usable) == ["ok1", "ok2", "ok3", "ok4", "unknown"]
+    notes = {problem.item: problem.reason for problem in report.notes}
+    assert "another form of the built-in 'happy'" in notes["label 'happpy'"]
+
+
+def test_own_label_names_are_listed_and_noted_and_most_bad_rows_explained(tmp_path, capsys):
+    write_audio(tmp_path / "a.wav", 0.3 * np.sin(np.arange(16000) / 5)[None], 16000)
+    rows = [[f"r{i}", "a.wav", "", "", name, "", ""]
+            for i, name in enumerate(["joy", "anger", "anger", "sadness", "bored"])]
+    path = write_rows(tmp_path / "m.csv", rows)
+    assert main(["data", "check", str(path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "5 rows, 5 usable, 0 bad" in out
+    for name, builtin in (("joy", "happy"), ("anger", "angry"), ("sadness", "sad")):
+        assert f"label '{name}'" in out and f"built-in '{builtin}'" in out
+    assert "label 'bored'" not in out  # not a form of any built-in name
+    assert "bored" in out  # but listed in the split x class table
+
+    assert main(["data", "check", str(path), "--no-progress", "--labels", "iemocap4"]) == 1
+    out = capsys.readouterr().out
+    assert "most rows are bad: 5 of 5 for 'unknown label'" in out
+    assert "leave --labels out" in out

@@ -86,7 +86,8 @@ def test_text_speaker_and_split_columns_may_be_left_out(tmp_path):
     "content, reason",
     [
         ("", "empty file: no header line"),
-        ("id,audio,text\n", "header lacks column(s) video, label"),
+        ("id,audio,text\n", "header lacks column(s) label;"),
+        ("label,id,text\n", "header lacks column(s) audio or video;"),
         ("id,audio,video,la\x92bel\n", "the header line is not valid UTF-8"),
     ],
 )
@@ -159,3 +160,17 @@ def test_a_row_loads_its_audio_and_face_frames(tmp_path):
     frames = manifest.load_frames(own, 4, size=64)
     assert frames.shape == (4, 64, 64, 3)
     assert manifest.load_frames(audio_only) is None
+
+
+@pytest.mark.parametrize("header", ["label,audio,id", "video,id,label", "id,label,text,audio"])
+def test_only_id_label_and_one_media_column_are_required_in_any_order(tmp_path, header):
+    path = tmp_path / "m.csv"
+    cells = {"id": "a", "label": "sad", "audio": "a.wav", "video": "a.mp4", "text": "hi"}
+    names = header.split(",")
+    path.write_text(header + "\n" + ",".join(cells[name] for name in names) + "\n")
+    manifest = read_manifest(path)
+    assert not manifest.problems
+    row = manifest.rows[0]
+    assert (row.id, row.label) == ("a", "sad")
+    assert (row.audio, row.video) == (cells["audio"] if "audio" in names else "",
+                                      cells["video"] if "video" in names else "")

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from pathlib import Path
 
 import pytest
+import torch
 
 from tests.features.tiny import (
     IMAGE_PLUGIN,
@@ -26,6 +28,20 @@ from wavfusion.features.settings import ExtractionOptions
 
 FRAMES = 4  # frames per clip in the tests (the default 16 only costs time)
 PART_SIZE = 4
+# Float sums may round differently with another number of threads, and bit-identity is
+# compared across processes (a killed `wavfusion extract` against this process), whose
+# thread counts otherwise depend on the machine and on earlier tests: pin both.
+EXTRACT_THREADS = 1
+
+
+@contextlib.contextmanager
+def torch_threads(count: int):
+    before = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @pytest.fixture(autouse=True)
@@ -71,7 +87,8 @@ def extract(corpus, tiny_encoders):
         fields = {"part_size": PART_SIZE, "progress": False, "workers": 2, **fields}
         job = ExtractionJob(manifest or corpus, out, encoders.audio.config,
                             encoders.options, **fields)
-        return extract_features(job, encoders)
+        with torch_threads(EXTRACT_THREADS):
+            return extract_features(job, encoders)
 
     return run
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.features.conftest import FRAMES, PART_SIZE, folder_digest
+from tests.features.conftest import EXTRACT_THREADS, FRAMES, PART_SIZE, folder_digest
 from tests.features.tiny import DELAY_VARIABLE, IMAGE_PLUGIN
 from wavfusion.features.cache import FeatureCache
 from wavfusion.features.store import PARTS_FOLDER
@@ -33,7 +33,7 @@ def test_killed_extraction_resumes_to_a_bit_identical_cache(
         "--out", str(killed), "--audio-backbone", str(tiny_backbone), "--shallow-layers", "1",
         "--text-encoder", str(tiny_text), "--max-text-tokens", "16",
         "--image-encoder", IMAGE_PLUGIN, "--frames", str(FRAMES),
-        "--part-size", str(PART_SIZE), "--no-progress",
+        "--part-size", str(PART_SIZE), "--threads", str(EXTRACT_THREADS), "--no-progress",
     ]
     environment = {**os.environ, DELAY_VARIABLE: DELAY, "HF_HUB_OFFLINE": "1"}
     process = subprocess.Popen(command, cwd=REPO, env=environment, start_new_session=True,

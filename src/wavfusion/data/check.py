@@ -9,6 +9,7 @@ from the file's extension, an empty transcript, a window past the video's end.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from wavfusion.data.datasets.labels import EMOTIONS
+from wavfusion.data.datasets.labels import builtin_form, label_problem
 from wavfusion.data.errors import DataError, MediaError, Problem
 from wavfusion.data.manifest import SPLITS, Manifest, ManifestRow, read_manifest
 from wavfusion.data.media import DEFAULT_MAX_SECONDS, MIN_SECONDS, decode_audio, probe_video
@@ -67,16 +68,15 @@ def check_row(
     manifest: Manifest,
     row: ManifestRow,
     *,
-    labels: tuple[str, ...] = EMOTIONS,
+    labels: tuple[str, ...] | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     min_seconds: float = MIN_SECONDS,
 ) -> tuple[float, list[str]]:
     """Audio seconds of a usable `row` and notes about it; DataError (item = the row's id)
     with the reason when the row is not usable."""
-    if not row.label:
-        raise DataError(row.id, "no label")
-    if row.label not in labels:
-        raise DataError(row.id, f"unknown label {row.label!r} (known: {', '.join(labels)})")
+    problem = label_problem(row.label, labels)
+    if problem:
+        raise DataError(row.id, problem)
     notes = []
     start, end = row.window
     video_seconds = None
@@ -114,7 +114,7 @@ def check_row(
 def check_manifest(
     path: str | Path,
     *,
-    labels: tuple[str, ...] = EMOTIONS,
+    labels: tuple[str, ...] | None = None,
     max_seconds: float = DEFAULT_MAX_SECONDS,
     min_seconds: float = MIN_SECONDS,
     progress: bool = True,
@@ -143,7 +143,38 @@ def check_manifest(
         ]
     report.bad.sort(key=lambda problem: problem.line)
     report.notes.sort(key=lambda problem: problem.line)
+    report.notes = _label_notes(report.usable) + report.notes
     return report
+
+
+def _label_notes(rows: list[ManifestRow]) -> list[Problem]:
+    """One note per label name that is another form of a built-in one."""
+    counts = Counter(row.label for row in rows)
+    notes = []
+    for name, count in sorted(counts.items()):
+        builtin = builtin_form(name)
+        if builtin is not None:
+            notes.append(Problem(f"label {name!r}", f"{count} rows: another form of the "
+                                 f"built-in {builtin!r}; models of the dataset adapters say "
+                                 f"{builtin!r} (rename it to compare or combine them)"))
+    return notes
+
+
+def _why_most_are_bad(report: CheckReport) -> str | None:
+    """One line with the commonest reason when most rows are bad, and the fix."""
+    if len(report.bad) <= len(report.usable):
+        return None
+    kinds = Counter(re.sub(r"'[^']*'|\(.*\)|\S*/\S*", "", problem.reason).strip(" :")
+                    for problem in report.bad)
+    kind, count = kinds.most_common(1)[0]
+    fixes = {
+        "unknown label": "leave --labels out to accept the manifest's own label names, or "
+                         "add the missing names to --labels",
+        "file not found": f"paths are read relative to the manifest's folder "
+                          f"({report.manifest.folder}); check the audio/video columns",
+    }
+    fix = next((text for key, text in fixes.items() if key in kind), "see the bad rows below")
+    return f"most rows are bad: {count} of {len(report.bad)} for {kind!r}; {fix}"
 
 
 def format_report(report: CheckReport, *, show: int | None = 20) -> str:
@@ -154,6 +185,9 @@ def format_report(report: CheckReport, *, show: int | None = 20) -> str:
     lines = [
         f"{report.name or report.manifest.path}: {total_rows} rows, {len(usable)} usable, {len(report.bad)} bad",
     ]
+    why = _why_most_are_bad(report)
+    if why:
+        lines.append(why)
     if seconds:
         lines.append(
             f"audio: {sum(seconds) / 3600:.2f} h in usable rows (clip length min "

@@ -85,8 +85,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("manifest", type=Path, help="manifest CSV")
     check.add_argument(
         "--labels",
-        default="all",
-        help=f"known labels: {', '.join(LABEL_SETS)} or a comma list (default all)",
+        help=f"accept only these labels: {', '.join(LABEL_SETS)} or a comma list (default: "
+        "the manifest's own label names, listed with their counts)",
     )
     check.add_argument(
         "--max-seconds",
@@ -205,7 +205,7 @@ def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     try:
-        labels = parse_label_set(args.labels)
+        labels = parse_label_set(args.labels) if args.labels else None
         report = check_manifest(
             args.manifest,
             labels=labels,

@@ -37,7 +37,9 @@ from wavfusion.data.errors import ManifestError, MediaError, Problem
 from wavfusion.data.faces import FACE_REGIONS
 
 COLUMNS = ("id", "audio", "video", "text", "label", "speaker", "split")
-REQUIRED_COLUMNS = ("id", "audio", "video", "label")  # text, speaker, split may be left out
+REQUIRED_COLUMNS = ("id", "label")  # plus at least one of MEDIA_COLUMNS
+MEDIA_COLUMNS = ("audio", "video")
+OPTIONAL_COLUMNS = ("text", "speaker", "split", "start", "end", "face_region")
 SPLITS = ("train", "val", "test")
 WINDOW_COLUMNS = ("start", "end")
 
@@ -164,9 +166,12 @@ def read_manifest(path: str | Path) -> Manifest:
     if _undecodable("".join(header)):
         raise ManifestError(path, "the header line is not valid UTF-8")
     missing = [name for name in REQUIRED_COLUMNS if name not in header]
+    if not any(name in header for name in MEDIA_COLUMNS):
+        missing.append(" or ".join(MEDIA_COLUMNS))
     if missing:
         raise ManifestError(
-            path, f"header lacks column(s) {', '.join(missing)}; expected {','.join(COLUMNS)}"
+            path, f"header lacks column(s) {', '.join(missing)}; a manifest needs id, label "
+            f"and audio or video, in any order (optional: {', '.join(OPTIONAL_COLUMNS)})"
         )
     extra_columns = [name for name in header if name not in COLUMNS]
     manifest = Manifest(path, [], extra_columns)

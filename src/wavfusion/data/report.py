@@ -22,8 +22,9 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]], indent: str =
     return "\n".join(lines)
 
 
-def problem_table(problems: Sequence[Problem], limit: int | None = SHOWN_PROBLEMS) -> str:
-    """Problems as `line  item  reason` lines, at most `limit` of them."""
+def problem_table(problems: Sequence[Problem], limit: int | None = SHOWN_PROBLEMS,
+                  more_in: str = "--report FILE") -> str:
+    """Problems as `line  item  reason` lines, at most `limit` of them (the rest: `more_in`)."""
     shown = problems if limit is None else problems[:limit]
     with_lines = any(problem.line for problem in shown)
     rows = [([p.line or ""] if with_lines else []) + [p.item, p.reason] for p in shown]
@@ -34,7 +35,7 @@ def problem_table(problems: Sequence[Problem], limit: int | None = SHOWN_PROBLEM
         for row in [header, *rows]
     ]
     if len(problems) > len(shown):
-        lines.append(f"  ... and {len(problems) - len(shown)} more (all in --report FILE)")
+        lines.append(f"  ... and {len(problems) - len(shown)} more (all in {more_in})")
     return "\n".join(lines)
 
 

@@ -88,6 +88,7 @@ class FeatureCache:
         self.part_size = part_size
         self.ids: list[str] = []  # complete entries only, in part (= manifest) order
         self.problems: list[Problem] = []  # rows the extraction skipped, with the reason
+        self.sources: dict[str, dict | None] = {}  # id -> what it was computed from (source.py)
         self._where: dict[str, tuple[str, dict[str, ArrayRef | None]]] = {}
         self.verify = True
 
@@ -124,6 +125,8 @@ class FeatureCache:
             self._where[id_] = (name, refs)
             self.ids.append(id_)
         self.problems += [Problem(p["id"], p["reason"], p.get("line", 0)) for p in index.problems]
+        for item in index.entries + index.problems:
+            self.sources[item["id"]] = item.get("source")
 
     def __contains__(self, utterance_id: object) -> bool:
         return utterance_id in self._where

@@ -8,10 +8,10 @@ torchrun --nproc-per-node 4 -m wavfusion.cli extract --manifest meld.csv --out c
 from __future__ import annotations
 
 import argparse
-import os
 import textwrap
 from typing import TYPE_CHECKING
 
+from wavfusion.cli_options import add_device_option, add_threads_option, apply_threads
 from wavfusion.data import media
 from wavfusion.features.plan import DEFAULT_BATCH_SIZE, DEFAULT_PART_SIZE, DEFAULT_WORKERS
 from wavfusion.features.settings import (
@@ -95,8 +95,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--part-size", type=int, default=DEFAULT_PART_SIZE,
                      help="rows per atomically written part of a new cache (default "
                           "%(default)s; an existing cache keeps its own)")
-    run.add_argument("--device", help="torch device (default: cuda[:LOCAL_RANK] if available, "
-                                      "else cpu)")
+    add_device_option(run)
+    add_threads_option(run)
     run.add_argument("--retry-failed", action="store_true",
                      help="extract again the parts that have skipped rows (after fixing them)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -105,20 +105,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run_extract)
 
 
-def default_device() -> str:
-    import torch
-
-    if not torch.cuda.is_available():
-        return "cpu"
-    return f"cuda:{int(os.environ.get('LOCAL_RANK', '0'))}"
-
-
 def run_extract(args: argparse.Namespace) -> int:
     """The `extract` handler: 0 when the cache holds at least one of this shard's rows."""
     from wavfusion.backbones.errors import BackboneLoadError
     from wavfusion.data.errors import DataError
     from wavfusion.data.report import write_problems
 
+    apply_threads(args.threads)
     try:
         report = _extract(args)
     except (DataError, BackboneLoadError, ValueError, FileNotFoundError) as error:
@@ -140,6 +133,7 @@ def run_extract(args: argparse.Namespace) -> int:
 def _extract(args: argparse.Namespace) -> ExtractionReport:
     from transformers.utils import logging as transformers_logging
 
+    from wavfusion.cli_options import resolve_device
     from wavfusion.features.audio import audio_config
     from wavfusion.features.extract import ExtractionJob, extract_features
     from wavfusion.features.plan import resolve_shard
@@ -160,7 +154,7 @@ def _extract(args: argparse.Namespace) -> ExtractionReport:
         manifest=args.manifest, out=args.out, config=config, options=options,
         batch_size=args.batch_size, workers=args.workers,
         shard=resolve_shard(args.shard_index, args.num_shards), part_size=args.part_size,
-        device=args.device or default_device(), retry_failed=args.retry_failed,
+        device=resolve_device(args.device), retry_failed=args.retry_failed,
         progress=not args.no_progress,
     )
     transformers_logging.disable_progress_bar()  # "Loading weights" bars: ours is enough

@@ -37,18 +37,24 @@ from wavfusion.features.plan import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_PART_SIZE,
     DEFAULT_WORKERS,
+    ChangedRow,
     PlannedPart,
     Shard,
     load_existing,
     plan_parts,
+    stale_parts,
 )
 from wavfusion.features.settings import CacheSettings, ExtractionOptions, check_settings
+from wavfusion.features.source import row_source
 from wavfusion.features.store import (
     CACHE_FILE,
     FORMAT_NAME,
+    MODALITIES,
     PARTS_FOLDER,
     canonical_json,
+    part_index_of,
     remove_leftovers,
+    remove_part,
     write_part,
 )
 
@@ -142,6 +148,7 @@ class ExtractionJob:
     device: str = "cpu"
     retry_failed: bool = False
     progress: bool = True
+    only: frozenset[str] | None = None  # extract just these row ids (None: every row)
 
 
 @dataclass
@@ -155,6 +162,9 @@ class ExtractionReport:
     parts_written: int = 0
     parts_reused: int = 0
     repaired: list[str] = field(default_factory=list)  # damaged parts deleted and redone
+    changed: list[ChangedRow] = field(default_factory=list)  # rows edited since cached
+    reextracted: int = 0  # rows extracted again: edited, or in the part of an edited row
+    present: tuple[str, ...] = MODALITIES  # modalities some row of the manifest has
     problems: list[Problem] = field(default_factory=list)  # this shard's skipped rows
     seconds: float = 0.0
 
@@ -225,19 +235,37 @@ def decoded_rows(
 
 def _start(
     job: ExtractionJob, manifest: Manifest, settings: CacheSettings
-) -> tuple[ExtractionReport, list[PlannedPart], int]:
+) -> tuple[ExtractionReport, list[PlannedPart], int, dict[str, dict]]:
     """Prepare the folder, clean a killed writer's leftovers, check and reuse the complete
-    parts; returns the report so far, the parts to extract and the cache's part size."""
+    parts whose rows are unchanged, delete those with an edited row; returns the report so
+    far, the parts to extract, the cache's part size and each row's source."""
     out = Path(job.out)
     part_size = prepare_folder(out, settings, job.part_size)
     parts_folder = out / PARTS_FOLDER
     remove_leftovers(parts_folder, job.shard.owns)
     existing, repaired = load_existing(parts_folder, job.shard)
-    plan = [part for part in plan_parts(manifest.rows, part_size, existing, job.retry_failed)
+    rows = [row for row in manifest.rows if job.only is None or row.id in job.only]
+    sources = {row.id: row_source(manifest, row) for row in rows}
+    redo: set[str] = set()  # ids of this shard's parts deleted because a row changed
+    changed: list[ChangedRow] = []
+    for name, edited in stale_parts(existing, sources).items():
+        index = existing.pop(name)  # every shard plans as if it were gone
+        if job.shard.owns(part_index_of(name)):
+            remove_part(parts_folder, name)
+            changed += edited
+            redo |= {item["id"] for item in index.entries + index.problems}
+    plan = [part for part in plan_parts(rows, part_size, existing, job.retry_failed)
             if job.shard.owns(part.index)]
-    report = ExtractionReport(out, settings, job.shard, repaired=repaired)
+    report = ExtractionReport(out, settings, job.shard, repaired=repaired,
+                              changed=sorted(changed, key=lambda row: row.line))
+    report.present = tuple(name for name, there in (
+        ("audio", True), ("text", any(row.text for row in rows)),
+        ("visual", any(row.video for row in rows))) if there)
+    report.reextracted = sum(row.id in redo for part in plan if part.existing is None
+                             for row in part.rows)
     if job.shard.index == 0:  # rows read_manifest rejected are reported once, by shard 0
-        report.problems = list(manifest.problems)
+        report.problems = [problem for problem in manifest.problems
+                           if job.only is None or problem.item in job.only]
     report.rows = sum(len(part.rows) for part in plan) + len(report.problems)
     for part in plan:
         if part.existing is not None:
@@ -245,7 +273,7 @@ def _start(
             report.reused += len(part.existing.entries)
             report.problems += [Problem(p["id"], p["reason"], p.get("line", 0))
                                 for p in part.existing.problems]
-    return report, [part for part in plan if part.existing is None], part_size
+    return report, [part for part in plan if part.existing is None], part_size, sources
 
 
 def extract_features(
@@ -264,7 +292,7 @@ def extract_features(
         raise ValueError(f"the encoders were loaded for {encoders.options}, the job asks for "
                          f"{job.options}")
     encoders = encoders or FrozenEncoders.load(job.config, job.options, job.device)
-    report, todo, part_size = _start(job, manifest, encoders.settings)
+    report, todo, part_size, sources = _start(job, manifest, encoders.settings)
     parts_folder = Path(job.out) / PARTS_FOLDER
     rows = decoded_rows(manifest, [row for part in todo for row in part.rows], job.options,
                         job.workers, ahead=PREFETCH_PARTS * part_size)
@@ -274,10 +302,11 @@ def extract_features(
         for part in todo:
             decoded = list(itertools.islice(rows, len(part.rows)))
             good = [row for row in decoded if row.error is None]
-            problems = [{"id": row.row.id, "line": row.row.line, "reason": row.error}
+            problems = [{"id": row.row.id, "line": row.row.line, "reason": row.error,
+                         "source": sources[row.row.id]}
                         for row in decoded if row.error is not None]
             entries = encode_part(good, encoders, job.batch_size) if good else []
-            write_part(parts_folder, part.name, entries, problems)
+            write_part(parts_folder, part.name, entries, problems, sources)
             report.parts_written += 1
             report.extracted += len(entries)
             report.problems += [Problem(p["id"], p["reason"], p["line"]) for p in problems]

@@ -4,7 +4,8 @@ The manifest's rows are cut, in order, into parts of `part_size` rows; part i be
 shard `i % num_shards`. A part whose complete, checked copy is already in the cache is
 skipped, so an interrupted run resumes with exactly the parts it had not finished, cut the
 same way: the cache it ends with is the one an uninterrupted run makes. Rows already in the
-cache under another part (a manifest that changed since) are not extracted again.
+cache under another part (a manifest that changed since) are not extracted again, unless
+their inputs changed (source.py): such a part is deleted and its rows are extracted again.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from wavfusion.data.manifest import ManifestRow
+from wavfusion.features.source import changed_fields
 from wavfusion.features.store import (
     CorruptCacheError,
     PartIndex,
@@ -95,6 +97,33 @@ def load_existing(parts: Path, shard: Shard, verify: bool = True) -> tuple[dict[
     return existing, repaired
 
 
+@dataclass(frozen=True)
+class ChangedRow:
+    """A cached row whose inputs changed since it was extracted."""
+
+    id: str
+    line: int
+    changes: tuple[str, ...]  # in words: "transcript", "audio file", ...
+
+
+def stale_parts(existing: Mapping[str, PartIndex], sources: Mapping[str, dict]
+                ) -> dict[str, list[ChangedRow]]:
+    """Parts holding a row (entry or skipped row) of the manifest whose source differs from
+    the one recorded: part name -> the changed rows. Rows no longer in the manifest are not
+    looked at (their entries stay, unused)."""
+    stale: dict[str, list[ChangedRow]] = {}
+    for name, index in existing.items():
+        for item in index.entries + index.problems:
+            current = sources.get(item["id"])
+            if current is None:
+                continue
+            changes = changed_fields(item.get("source"), current)
+            if changes:
+                stale.setdefault(name, []).append(
+                    ChangedRow(item["id"], int(item.get("line", 0)), tuple(changes)))
+    return stale
+
+
 def plan_parts(
     rows: list[ManifestRow],
     part_size: int,
@@ -127,9 +156,11 @@ __all__ = [
     "DEFAULT_BATCH_SIZE",
     "DEFAULT_PART_SIZE",
     "DEFAULT_WORKERS",
+    "ChangedRow",
     "PlannedPart",
     "Shard",
     "load_existing",
     "plan_parts",
     "resolve_shard",
+    "stale_parts",
 ]

@@ -68,8 +68,8 @@ class PartIndex:
     name: str
     files: dict[str, int]  # modality -> expected size in bytes of its data file
     entries: list[dict] = field(default_factory=list)
-    """{"id", "line", "audio"|"text"|"visual": [offset, rows, width, crc32] or None}"""
-    problems: list[dict] = field(default_factory=list)  # {"id", "line", "reason"}
+    """{"id", "line", "source", "audio"|"text"|"visual": [offset, rows, width, crc32] or None}"""
+    problems: list[dict] = field(default_factory=list)  # {"id", "line", "reason", "source"}
 
     def ref(self, entry: dict, modality: str) -> ArrayRef | None:
         value = entry.get(modality)
@@ -103,12 +103,15 @@ def write_part(
     name: str,
     entries: list[tuple[str, int, dict[str, np.ndarray | None]]],
     problems: list[dict],
+    sources: dict[str, dict] | None = None,
 ) -> PartIndex:
     """Write one part: `entries` are (id, manifest line, {modality: (rows, width) array or
-    None}) in manifest order. Data files first, the index last (that commits the part)."""
+    None}) in manifest order; `sources`: id -> what the row was computed from (source.py).
+    Data files first, the index last (that commits the part)."""
     index = PartIndex(name, {}, [], problems)
+    sources = sources or {}
     for id_, line, _ in entries:
-        index.entries.append({"id": id_, "line": line})
+        index.entries.append({"id": id_, "line": line, "source": sources.get(id_)})
     for modality in MODALITIES:
         blobs, offset = [], 0
         for entry, (_, _, arrays) in zip(index.entries, entries):

@@ -13,6 +13,12 @@ import sys
 from pathlib import Path
 
 from wavfusion.asr.transcripts import add_transcribe_options
+from wavfusion.cli_options import (
+    add_device_option,
+    add_threads_option,
+    apply_threads,
+    resolve_device,
+)
 from wavfusion.data.errors import DataError, Problem
 
 
@@ -36,14 +42,12 @@ def run_predict(args: argparse.Namespace) -> int:
     from wavfusion.quiet import quiet_third_party
 
     quiet_third_party()  # e.g. transformers' "Loading weights" bars on every run
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     try:
         transcript_of = _transcript_source(args)
         predictor = Predictor.from_run(args.model, transcribe=args.transcribe,
-                                       language=args.language, asr_model=args.asr_model)
+                                       language=args.language, asr_model=args.asr_model,
+                                       device=resolve_device(args.device))
     except (DataError, FileNotFoundError, ValueError) as error:
         print(f"wavfusion predict: error: {error}", file=sys.stderr)
         return 2
@@ -86,6 +90,6 @@ def register(subparsers) -> None:
     add_transcribe_options(parser, "a missing transcript")
     parser.add_argument("--format", choices=["json", "table"], default="json",
                         help="json: one object per line (default); table: for people")
-    parser.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, "
-                        "one per core); 1 is fastest on a machine busy with other work")
+    add_device_option(parser)
+    add_threads_option(parser)
     parser.set_defaults(handler=run_predict)

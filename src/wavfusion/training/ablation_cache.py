@@ -105,6 +105,7 @@ def derive_prefix_cache(base: FeatureCache, manifest: Manifest, config: WavFusio
                 "text": None if cached.text is None else cached.text.copy(),
                 "visual": None if cached.visual is None else cached.visual.copy(),
             }))
-        write_part(target, name, entries, index.problems)
+        write_part(target, name, entries, index.problems,
+                   {entry["id"]: entry.get("source") for entry in index.entries})
         written += 1
     return written

@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
+import sys
 from pathlib import Path
+
+from wavfusion.cli_options import (
+    OptionError,
+    add_device_option,
+    add_threads_option,
+    apply_threads,
+    lightning_devices,
+    resolve_device,
+)
 
 MODEL_OPTIONS = {
     # flag: (WavFusionConfig field, type, help)
@@ -34,27 +45,29 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                         "extracted on first use, refused if made with other settings)")
     parser.add_argument("--out", type=Path, required=True, help="run folder to write")
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, default=20)
-    group.add_argument("--batch-size", type=int, default=16)
+    group.add_argument("--epochs", type=int, default=20, help="most epochs to train")
+    group.add_argument("--batch-size", type=int, default=16, help="clips per batch")
     group.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate")
-    group.add_argument("--weight-decay", type=float, default=0.01)
+    group.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
     group.add_argument("--patience", type=int, default=5,
                        help="early stopping: epochs without a better validation weighted F1")
-    group.add_argument("--seed", type=int, default=0)
+    group.add_argument("--seed", type=int, default=0, help="random seed (weights, batches)")
     group.add_argument("--class-weighting", action="store_true",
                        help="inverse-frequency class weights in the cross-entropy")
     group.add_argument("--accumulate", type=int, default=1, help="gradient accumulation steps")
     group.add_argument("--precision", default="32-true", help="Lightning precision, e.g. "
                        "bf16-mixed")
-    group.add_argument("--accelerator", default="cpu", help="cpu, gpu, auto")
-    group.add_argument("--devices", default="1", help="number of devices (DDP when > 1)")
+    add_device_option(group)
+    group.add_argument("--devices", type=int, default=1,
+                       help="processes: GPUs with --device cuda/auto, CPU processes with "
+                       "--device cpu (DDP when > 1)")
     group.add_argument("--strategy", default="auto", help="Lightning strategy, e.g. ddp")
     group.add_argument("--workers", type=int, default=0, help="DataLoader worker processes")
-    group.add_argument("--threads", type=int, help="torch CPU threads (default: torch's, one "
-                       "per core); 1 is much faster when other jobs share the cores")
+    add_threads_option(group)
     group.add_argument("--raw-audio", action="store_true",
                        help="decode and run the frozen prefix every step instead of caching it")
-    group.add_argument("--no-progress", action="store_true")
+    group.add_argument("--no-progress", action="store_true",
+                       help="no progress bar (the line per epoch stays)")
     group.add_argument("--probe", action="store_true", help="also run `wavfusion probe` on "
                        "the same cache and splits (into OUT/probe) and print its test WF1 "
                        "beside this run's (printed anyway when a probe was run on them)")
@@ -65,21 +78,18 @@ def settings_from(args: argparse.Namespace):
     from wavfusion import WavFusionConfig
     from wavfusion.training.run import TrainSettings
 
-    if args.threads:  # process-wide, before any model is built
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)  # process-wide, before any model is built
     values = {field: getattr(args, flag[2:].replace("-", "_"))
               for flag, (field, _, _) in MODEL_OPTIONS.items()}
     values = {k: v for k, v in values.items() if v is not None}
     if args.no_lvc:
         values["use_lvc"] = False
-    devices = int(args.devices) if args.devices.isdigit() else args.devices
+    accelerator, devices = lightning_devices(args.device, args.devices)
     return TrainSettings(
         manifest=args.manifest, out=args.out, cache=args.cache, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, weight_decay=args.weight_decay,
         patience=args.patience, seed=args.seed, class_weighting=args.class_weighting,
-        accumulate=args.accumulate, precision=args.precision, accelerator=args.accelerator,
+        accumulate=args.accumulate, precision=args.precision, accelerator=accelerator,
         devices=devices, strategy=args.strategy, num_workers=args.workers,
         raw_audio=args.raw_audio, progress=not args.no_progress, probe=args.probe,
         model=WavFusionConfig(**values),
@@ -90,8 +100,12 @@ def _print_metrics(results: dict) -> None:
     for split in ("val", "test"):
         if split in results:
             m = results[split]
+            base = m.get("baselines") or {}
+            against = (f"   (chance {base['chance']:.1f}; always {base['majority_class']!r}: "
+                       f"acc {base['majority_accuracy']:.1f}, WF1 "
+                       f"{base['majority_weighted_f1']:.1f})" if base else "")
             print(f"{split:>5}: n={m['num_samples']}  acc {m['accuracy']:.2f}  "
-                  f"WF1 {m['weighted_f1']:.2f}  UAR {m['uar']:.2f}")
+                  f"WF1 {m['weighted_f1']:.2f}  UAR {m['uar']:.2f}{against}")
     baseline = results.get("probe", {}).get("test")
     if baseline and "test" in results:
         gain = results["test"]["weighted_f1"] - baseline["weighted_f1"]
@@ -99,6 +113,26 @@ def _print_metrics(results: dict) -> None:
               f"regression, {results['probe']['run']}); this run {gain:+.2f}")
 
 
+def reported(handler):
+    """A handler whose data and settings errors print one line naming the problem (exit 1)
+    instead of a traceback."""
+
+    @functools.wraps(handler)
+    def run(args: argparse.Namespace) -> int:
+        from wavfusion.data.errors import DataError
+
+        try:
+            return handler(args)
+        except OptionError:
+            raise  # a usage error: the command line prints it
+        except (DataError, ValueError, FileNotFoundError, KeyError) as error:
+            print(f"wavfusion {args.command}: error: {error}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+@reported
 def run_train(args: argparse.Namespace) -> int:
     from wavfusion.training.run import train
 
@@ -109,16 +143,21 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
+@reported
 def run_evaluate(args: argparse.Namespace) -> int:
     from wavfusion.training.run import evaluate
 
+    apply_threads(args.threads)
     results = evaluate(args.model, args.manifest, args.split, args.cache, args.out,
-                       args.batch_size, progress=not args.no_progress)
+                       args.batch_size, progress=not args.no_progress,
+                       device=resolve_device(args.device))
     m = results[args.split]
-    print(json.dumps({k: m[k] for k in ("num_samples", "accuracy", "weighted_f1", "uar")}))
+    print(json.dumps({k: m[k] for k in ("num_samples", "accuracy", "weighted_f1", "uar",
+                                        "baselines")}))
     return 0
 
 
+@reported
 def run_cv(args: argparse.Namespace) -> int:
     from wavfusion.training.cv import cross_validate, markdown_table
 
@@ -136,6 +175,7 @@ def table_numbers(text: str) -> list[int]:
         raise argparse.ArgumentTypeError(f"not a comma list of table numbers: {text!r}") from None
 
 
+@reported
 def run_ablate(args: argparse.Namespace) -> int:
     from wavfusion.training.ablation import run_ablations
 
@@ -156,6 +196,7 @@ def run_ablate(args: argparse.Namespace) -> int:
 def register(subparsers) -> None:
     train = subparsers.add_parser(
         "train", help="train WavFusion on a manifest",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Train on the manifest's train split, select the epoch with the best "
         "validation weighted F1 (early stopping), and evaluate it on val and test. Writes "
         "OUT/config.json, model.safetensors, metrics.json, confusion.png, logs/, run.json, "
@@ -165,19 +206,25 @@ def register(subparsers) -> None:
 
     evaluate = subparsers.add_parser(
         "evaluate", help="score a trained model on a manifest split",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Writes metrics.json and confusion.png (default folder: "
         "MODEL/evaluate-SPLIT).")
     evaluate.add_argument("--model", type=Path, required=True, help="a run folder")
     evaluate.add_argument("--manifest", type=Path, required=True)
-    evaluate.add_argument("--split", default="test")
-    evaluate.add_argument("--cache", type=Path)
-    evaluate.add_argument("--out", type=Path)
-    evaluate.add_argument("--batch-size", type=int, default=16)
-    evaluate.add_argument("--no-progress", action="store_true")
+    evaluate.add_argument("--split", default="test", help="manifest split to score")
+    evaluate.add_argument("--cache", type=Path, help="feature cache folder (default: "
+                          "OUT/cache, with only SPLIT extracted)")
+    evaluate.add_argument("--out", type=Path, help="folder for metrics.json "
+                          "(default: MODEL/evaluate-SPLIT)")
+    evaluate.add_argument("--batch-size", type=int, default=16, help="clips per batch")
+    evaluate.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_device_option(evaluate)
+    add_threads_option(evaluate)
     evaluate.set_defaults(handler=run_evaluate)
 
     cv = subparsers.add_parser(
         "cv", help="cross-validate (folds, mean ± std)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="given: the manifest's split; session5: fold 5 is test; loso: each "
         "`fold` value in turn (IEMOCAP sessions). Writes OUT/fold-*/, cv.json, cv.md.")
     cv.add_argument("--protocol", choices=["given", "session5", "loso"], default="given")
@@ -186,6 +233,7 @@ def register(subparsers) -> None:
 
     ablate = subparsers.add_parser(
         "ablate", help="the paper's ablation tables 3-6 (mean ± std over seeds)",
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
         description="Table 3: modalities; 4: without/with LVC; 5: lambda of the margin "
         "loss; 6: shallow/deep splits of the audio backbone. Each varies one setting of the "
         "base configuration given by the other options. Writes OUT/ablation.md, "

@@ -11,16 +11,20 @@ from pathlib import Path
 
 import torch
 
-from wavfusion.data.manifest import Manifest
+LEFT_OUT_FILE = "left-out.csv"
+
+from wavfusion.data.errors import Problem
+from wavfusion.data.manifest import Manifest, ManifestRow
 
 
 def open_or_extract_cache(
     manifest: Manifest, model, folder: Path, raw_audio: bool, progress: bool = True,
-    options=None,
+    options=None, rows: list[ManifestRow] | None = None,
 ):
     """Returns (FeatureCache, raw_audio): raw_audio is True when audio must be decoded and
     run through the prefix at every step (asked for, or the cache stores no audio because
-    the prefix trains). Rows missing from the cache are extracted first (resumable)."""
+    the prefix trains). `rows` (default: all of the manifest's) missing from the cache, or
+    edited since they were cached, are extracted first (resumable); the others are reused."""
     from wavfusion.backbones.image import ImageFeatureEncoder
     from wavfusion.backbones.text import TextFeatureEncoder
     from wavfusion.features.audio import AudioPrefix
@@ -31,14 +35,16 @@ def open_or_extract_cache(
 
     options = options or ExtractionOptions()
     folder = Path(folder)
-    wanted = {row.id for row in manifest.rows}
+    rows = manifest.rows if rows is None else rows
     try:
         cache = FeatureCache.open(folder)
-        skipped = {problem.item for problem in cache.problems}  # bad rows: reported, not redone
-        missing = wanted - set(cache.ids) - skipped
+        todo = len(_rows_to_extract(manifest, rows, cache))
     except FileNotFoundError:
-        cache, missing = None, wanted
-    if cache is None or missing:
+        cache, todo = None, len(rows)
+    if todo:
+        everything = {row.id for row in rows} >= {row.id for row in manifest.rows}
+        print(f"extracting the features of {todo} row(s) into {folder}"
+              + ("" if everything else f" (only the {len(rows)} rows used here)"))
         was_training = model.training
         text = TextFeatureEncoder(options.text_encoder, options.max_text_tokens, "cpu")
         image = ImageFeatureEncoder(options.image_encoder, "cpu")
@@ -47,14 +53,61 @@ def open_or_extract_cache(
                                     options)
         encoders = FrozenEncoders(audio=prefix, text=text, image=image, options=options,
                                   settings=settings)
+        only = None if everything else frozenset(row.id for row in rows)
         extract_features(ExtractionJob(manifest=manifest.path, out=folder, config=model.config,
-                                       options=options, progress=progress), encoders)
+                                       options=options, progress=progress, only=only),
+                         encoders)
         model.train(was_training)
-        cache = None
-    if cache is None:
         cache = FeatureCache.open(folder)
     _refuse_if_stale(cache, model, options)
     return cache, raw_audio or not cache.settings.audio_stored
+
+
+def _rows_to_extract(manifest: Manifest, rows: list[ManifestRow], cache) -> list[ManifestRow]:
+    """Rows the cache has neither an entry nor a recorded failure for, or whose inputs
+    changed since (an edited transcript, a replaced, removed or added file)."""
+    from wavfusion.features.source import changed_fields, row_source
+
+    return [row for row in rows if row.id not in cache.sources
+            or changed_fields(cache.sources[row.id], row_source(manifest, row))]
+
+
+def usable_rows(manifest: Manifest, rows: list[ManifestRow], cache
+                ) -> tuple[list[ManifestRow], list[Problem]]:
+    """(rows the cache holds, rows left out with the reason the extraction recorded).
+
+    Raises ChangedRowError naming the row when an entry no longer matches its row (edited
+    after the cache was brought up to date, e.g. while training started)."""
+    from wavfusion.features.source import ChangedRowError, changed_fields, row_source
+
+    reasons = {problem.item: problem.reason for problem in cache.problems}
+    kept, left_out = [], []
+    for row in rows:
+        changes = changed_fields(cache.sources.get(row.id), row_source(manifest, row)) \
+            if row.id in cache.sources else ["not extracted"]
+        if row.id in cache and not changes:
+            kept.append(row)
+        elif row.id in reasons and not changes:
+            left_out.append(Problem(row.id, reasons[row.id], row.line))
+        else:
+            raise ChangedRowError(cache.folder, manifest.path, row, changes)
+    return kept, left_out
+
+
+def report_left_out(left_out: list[Problem], out: Path) -> None:
+    """Name each row a run leaves out, once, with its reason: the first ones on stdout, all
+    of them in OUT/left-out.csv."""
+    if not left_out:
+        return
+    from wavfusion.data.report import SHOWN_PROBLEMS, problem_table, write_problems
+
+    left_out = sorted(left_out, key=lambda problem: problem.line)
+    out.mkdir(parents=True, exist_ok=True)
+    write_problems(out / LEFT_OUT_FILE, {"left out": left_out})
+    print(f"left out {len(left_out)} row(s) that the feature cache could not hold (skipped "
+          "at extraction; a row whose file or transcript is fixed is extracted again on the "
+          "next run):")
+    print(problem_table(left_out, SHOWN_PROBLEMS, more_in=str(out / LEFT_OUT_FILE)))
 
 
 def _refuse_if_stale(cache, model, options) -> None:

@@ -74,10 +74,12 @@ class WavFusionModule(L.LightningModule):
 def predict(model: WavFusion, loader) -> tuple[np.ndarray, np.ndarray, list[str]]:
     """(probabilities (n, classes), labels (n,), ids) over a DataLoader, eval mode."""
     model.eval()
+    device = next(model.parameters()).device
     probabilities, labels, ids = [], [], []
     for batch in loader:
-        output = model(**{k: v for k, v in model_inputs(batch).items() if k != "labels"})
-        probabilities.append(torch.softmax(output.logits.float(), dim=-1).numpy())
+        inputs = {k: v.to(device) for k, v in model_inputs(batch).items() if k != "labels"}
+        output = model(**inputs)
+        probabilities.append(torch.softmax(output.logits.float(), dim=-1).cpu().numpy())
         labels.append(batch["labels"].numpy() if "labels" in batch
                       else np.full(len(batch["ids"]), -1))
         ids.extend(batch["ids"])

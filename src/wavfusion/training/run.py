@@ -20,12 +20,14 @@ import numpy as np
 import torch
 
 from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.data.datasets.labels import label_problem
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.features.settings import CacheSettings
 from wavfusion.quiet import quiet_third_party
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
-from wavfusion.training.features import open_or_extract_cache
+from wavfusion.training.features import open_or_extract_cache, report_left_out, usable_rows
+from wavfusion.training.feedback import EpochBar, EpochLines, baselines, warn_absent
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.module import WavFusionModule, predict
 from wavfusion.training.reports import plot_confusion, write_json
@@ -88,19 +90,22 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     `rows` overrides the manifest's rows (cross-validation folds reassign `split`)."""
     quiet_third_party()
     manifest = manifest or read_manifest(settings.manifest)
-    rows = [r for r in (rows if rows is not None else manifest.rows) if r.label]
-    for split in ("train", "val"):
-        if not any(r.split == split for r in rows):
-            raise ValueError(f"{settings.manifest}: no labelled rows with split={split!r}")
+    rows = [r for r in (rows if rows is not None else manifest.rows)
+            if label_problem(r.label) is None]
+    _require_splits(rows, settings.manifest, ("train", "val"))
     L.seed_everything(settings.seed, workers=True, verbose=False)
     labels = label_names(rows)
     config = dataclasses.replace(copy.deepcopy(settings.model), labels=labels,
                                  num_classes=len(labels))
+    effective = warn_absent(rows, list(config.modalities))
     model = WavFusion(config)
     cache, raw_audio = open_or_extract_cache(
         manifest, model, settings.cache or settings.out / "cache", settings.raw_audio,
-        progress=settings.progress,
+        progress=settings.progress, rows=rows,
     )
+    rows, left_out = usable_rows(manifest, rows, cache)
+    report_left_out(left_out, settings.out)
+    _require_splits(rows, settings.manifest, ("train", "val"))
     data = EmotionDataModule(manifest, rows, labels, cache, raw_audio, settings.batch_size,
                              settings.num_workers)
     module = WavFusionModule(
@@ -108,14 +113,16 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         _class_weights(rows, labels) if settings.class_weighting else None, model=model,
     )
     best = BestWeights()
+    bar = [EpochBar()] if settings.progress else []
     # Log every 5 batches, or once per epoch when an epoch is shorter (Lightning warns then).
     log_every = max(1, min(5, -(-len(data.datasets["train"]) // settings.batch_size)))
     trainer = L.Trainer(
         max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
         strategy=_strategy(settings.strategy), precision=settings.precision,
         accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
-        callbacks=[best, L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
-                                                           patience=settings.patience)],
+        callbacks=[best, EpochLines(), *bar,
+                   L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
+                                                     patience=settings.patience)],
         logger=_loggers(settings.out), enable_progress_bar=settings.progress,
         enable_model_summary=False, log_every_n_steps=log_every, num_sanity_val_steps=0,
         deterministic="warn",
@@ -125,11 +132,14 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         return {}
     if best.state is not None:
         model.load_state_dict(best.state)
+        print(f"kept epoch {best.best_epoch + 1} of {best.epochs_validated} run (best val WF1 "
+              f"{best.best_score:.1f})")
     model.save_pretrained(settings.out)
     results = {"best_epoch": best.best_epoch, "epochs_run": best.epochs_validated,
                "interrupted": trainer.interrupted}
-    results.update(evaluate_splits(model, data, labels, settings.out))
-    _write_run_record(settings, model.config, raw_audio, cache.settings)
+    train_rows = [row for row in rows if row.split == "train"]
+    results.update(evaluate_splits(model, data, labels, settings.out, train_rows=train_rows))
+    _write_run_record(settings, model.config, raw_audio, cache.settings, effective)
     baseline = _probe_baseline(settings, manifest, rows, cache.folder)
     if baseline is not None:
         results["probe"] = baseline
@@ -163,8 +173,10 @@ def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestW
 
 
 def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str],
-                    out: Path, splits=("val", "test")) -> dict[str, Any]:
-    """metrics.json (+ confusion.png of the last split evaluated) for each non-empty split."""
+                    out: Path, splits=("val", "test"), train_rows: list[ManifestRow] = ()
+                    ) -> dict[str, Any]:
+    """metrics.json (+ confusion.png of the last split evaluated) for each non-empty split,
+    with the chance and majority-class baselines (the majority of `train_rows`)."""
     results: dict[str, Any] = {}
     for split in splits:
         if len(data.datasets[split]) == 0:
@@ -173,6 +185,8 @@ def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str]
         known = truth >= 0
         results[split] = classification_metrics(truth[known],
                                                 probabilities[known].argmax(-1), labels)
+        results[split]["baselines"] = baselines(list(train_rows), data.datasets[split].rows,
+                                                labels)
         plot_confusion(results[split]["confusion_matrix"], labels, out / "confusion.png",
                        f"{split}: WF1 {results[split]['weighted_f1']:.1f}")
     write_json(out / "metrics.json", results)
@@ -180,12 +194,13 @@ def evaluate_splits(model: WavFusion, data: EmotionDataModule, labels: list[str]
 
 
 def evaluate(model_folder: Path, manifest_path: Path, split: str, cache: Path | None,
-             out: Path | None, batch_size: int = 16, progress: bool = True) -> dict[str, Any]:
+             out: Path | None, batch_size: int = 16, progress: bool = True,
+             device: str = "cpu") -> dict[str, Any]:
     """`wavfusion evaluate`: a saved RUN on any manifest split -> metrics.json of that shape."""
     quiet_third_party()
-    model = WavFusion.from_pretrained(model_folder)
+    model = WavFusion.from_pretrained(model_folder).to(device)
     manifest = read_manifest(manifest_path)
-    rows = [r for r in manifest.rows if r.label and r.split == split]
+    rows = [r for r in manifest.rows if label_problem(r.label) is None and r.split == split]
     if not rows:
         raise ValueError(f"{manifest_path}: no labelled rows with split={split!r}")
     labels = model.config.labels
@@ -194,9 +209,19 @@ def evaluate(model_folder: Path, manifest_path: Path, split: str, cache: Path | 
         raise ValueError(f"{manifest_path}: labels {unknown} unknown to the model ({labels})")
     out = out or model_folder / f"evaluate-{split}"
     cache_folder, raw_audio = open_or_extract_cache(
-        manifest, model, cache or out / "cache", False, progress=progress)
+        manifest, model, cache or out / "cache", False, progress=progress, rows=rows)
+    rows, left_out = usable_rows(manifest, rows, cache_folder)
+    report_left_out(left_out, out)
+    _require_splits(rows, manifest_path, (split,))
     data = EmotionDataModule(manifest, rows, labels, cache_folder, raw_audio, batch_size)
-    return evaluate_splits(model, data, labels, out, splits=(split,))
+    train_rows = [row for row in manifest.rows if row.split == "train" and row.label in labels]
+    return evaluate_splits(model, data, labels, out, splits=(split,), train_rows=train_rows)
+
+
+def _require_splits(rows: list[ManifestRow], manifest: Path, splits: tuple[str, ...]) -> None:
+    for split in splits:
+        if not any(r.split == split for r in rows):
+            raise ValueError(f"{manifest}: no usable labelled rows with split={split!r}")
 
 
 def _strategy(name: str) -> str:
@@ -218,13 +243,14 @@ def _loggers(out: Path) -> list:
 
 
 def _write_run_record(settings: TrainSettings, config: WavFusionConfig, raw_audio: bool,
-                      features: CacheSettings) -> None:
+                      features: CacheSettings, effective_modalities: list[str]) -> None:
     """run.json: every setting (`model`: the config as trained, labels filled in), plus
     `features`, the CacheSettings of the frozen features the model was trained on (encoder
     names and fingerprints, frame sampling, ...): what `wavfusion predict` needs to encode a
     new clip exactly as training did."""
     record = dataclasses.asdict(dataclasses.replace(settings, model=config))
     record["raw_audio"] = raw_audio
+    record["effective_modalities"] = effective_modalities  # enabled and present in some row
     record["features"] = features.to_dict()
     write_json(settings.out / "run.json", {k: str(v) if isinstance(v, Path) else v
                                            for k, v in record.items()})

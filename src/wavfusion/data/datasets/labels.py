@@ -64,6 +64,44 @@ LABEL_SETS: dict[str, tuple[str, ...]] = {
 }
 
 
+# other spellings of the built-in names: the noun for the adjective, and the like
+LABEL_FORMS = {
+    "anger": "angry", "happiness": "happy", "joy": "happy", "sadness": "sad",
+    "fear": "fearful", "afraid": "fearful", "disgust": "disgusted", "surprise": "surprised",
+    "calmness": "calm", "excitement": "excited", "frustration": "frustrated",
+    "neutrality": "neutral", "neu": "neutral", "hap": "happy", "ang": "angry",
+    "exc": "excited", "fru": "frustrated", "sur": "surprised", "fea": "fearful",
+    "dis": "disgusted",
+}
+
+
+def label_problem(label: str, known: tuple[str, ...] | None = None) -> str | None:
+    """Why a row with `label` cannot be used for training or scoring (None: it can). With
+    `known` None every non-empty name counts: the manifest's own label names are its classes.
+    The one rule `data check`, `extract`, `train`, `evaluate`, `cv` and `ablate` share."""
+    if not label:
+        return "no label"
+    if known is not None and label not in known:
+        return f"unknown label {label!r} (known: {', '.join(known)})"
+    return None
+
+
+def builtin_form(label: str) -> str | None:
+    """The built-in name (EMOTIONS) that `label` is another form of (`anger` -> `angry`,
+    `Happy` -> `happy`, `happpy` -> `happy`), or None when it is one or none is close."""
+    import difflib
+
+    if label in EMOTIONS:
+        return None
+    name = label.strip().lower()
+    if name in EMOTIONS:
+        return name
+    if name in LABEL_FORMS:
+        return LABEL_FORMS[name]
+    close = difflib.get_close_matches(name, EMOTIONS, n=1, cutoff=0.8)
+    return close[0] if close else None
+
+
 def parse_label_set(spec: str) -> tuple[str, ...]:
     """A named label set (`iemocap4`, `iemocap6`, `meld`, `ravdess`, `all`) or a comma list."""
     if spec in LABEL_SETS:

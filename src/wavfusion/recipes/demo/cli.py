@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from wavfusion.cli_options import add_threads_option
 from wavfusion.recipes.demo.settings import ABLATION_TABLES, DemoSettings
 
 
@@ -63,7 +64,6 @@ def register(subparsers) -> None:
                           help=f"seeds of the ablation tables (default {defaults.ablation_seeds})")
     advanced.add_argument("--speakers", type=int, help="synthetic speakers (>= 3; default "
                           f"{defaults.speakers})")
-    advanced.add_argument("--threads", type=int, help="torch CPU threads (default "
-                          f"{defaults.threads}: faster on a shared machine)")
+    add_threads_option(advanced, shown=str(defaults.threads))
     advanced.add_argument("--no-progress", action="store_true", help="no progress bars")
     parser.set_defaults(handler=run_demo_command)
