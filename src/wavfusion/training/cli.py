@@ -16,6 +16,7 @@ from wavfusion.cli_options import (
     lightning_devices,
     resolve_device,
 )
+from wavfusion.training.recipe import SCHEDULES, SELECTIONS
 
 MODEL_OPTIONS = {
     # flag: (WavFusionConfig field, type, help)
@@ -50,7 +51,22 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate")
     group.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
     group.add_argument("--patience", type=int, default=5,
-                       help="early stopping: epochs without a better validation weighted F1")
+                       help="early stopping: epochs without a better --select metric (0: off)")
+    group.add_argument("--backbone-lr-scale", type=float, default=1.0,
+                       help="learning-rate multiplier of the pretrained deep-layer weights "
+                       "(new modules learn at --lr)")
+    group.add_argument("--warmup", type=float, default=0.0,
+                       help="fraction of the steps with a linear learning-rate warm-up")
+    group.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                       help="learning rate after the warm-up: constant, or cosine/linear "
+                       "decay to 0 at the last step of --epochs")
+    group.add_argument("--label-smoothing", type=float, default=0.0,
+                       help="label smoothing of the training cross-entropy")
+    group.add_argument("--ema", type=float, default=0.0, help="validate and keep an "
+                       "exponential moving average of the weights, this decay per step "
+                       "(0: off)")
+    group.add_argument("--select", choices=list(SELECTIONS), default="val_wf1",
+                       help="the epoch kept: best val weighted F1, lowest val loss, or last")
     group.add_argument("--seed", type=int, default=0, help="random seed (weights, batches)")
     group.add_argument("--class-weighting", action="store_true",
                        help="inverse-frequency class weights in the cross-entropy")
@@ -88,7 +104,9 @@ def settings_from(args: argparse.Namespace):
     return TrainSettings(
         manifest=args.manifest, out=args.out, cache=args.cache, epochs=args.epochs,
         batch_size=args.batch_size, learning_rate=args.lr, weight_decay=args.weight_decay,
-        patience=args.patience, seed=args.seed, class_weighting=args.class_weighting,
+        patience=args.patience, backbone_lr_scale=args.backbone_lr_scale,
+        warmup=args.warmup, schedule=args.schedule, label_smoothing=args.label_smoothing,
+        ema=args.ema, select=args.select, seed=args.seed, class_weighting=args.class_weighting,
         accumulate=args.accumulate, precision=args.precision, accelerator=accelerator,
         devices=devices, strategy=args.strategy, num_workers=args.workers,
         raw_audio=args.raw_audio, progress=not args.no_progress, probe=args.probe,

@@ -34,6 +34,7 @@ from wavfusion.batching import _pad
 from wavfusion.config import WavFusionConfig
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.training.dataset import label_names
+from wavfusion.training.feedback import baselines
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.reports import plot_confusion, write_json
 
@@ -188,8 +189,11 @@ def probe(settings: ProbeSettings, manifest: Manifest | None = None,
         parts[split] = (features, classes)
     fit = fit_probe(parts, settings.c_grid, settings.max_iter)
     results: dict[str, Any] = {}
+    train_rows = [r for r in rows if r.split == "train"]
     for split, predicted in fit["predictions"].items():
         results[split] = classification_metrics(parts[split][1], predicted, labels)
+        results[split]["baselines"] = baselines(
+            train_rows, [r for r in rows if r.split == split and r.id in known], labels)
         plot_confusion(results[split]["confusion_matrix"], labels,
                        settings.out / "confusion.png",
                        f"probe {split}: WF1 {results[split]['weighted_f1']:.1f}")

@@ -24,12 +24,14 @@ from wavfusion.data.datasets.labels import label_problem
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.features.settings import CacheSettings
 from wavfusion.quiet import quiet_third_party
+from wavfusion.training.averaging import WeightAverage
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
 from wavfusion.training.features import open_or_extract_cache, report_left_out, usable_rows
 from wavfusion.training.feedback import EpochBar, EpochLines, baselines, warn_absent
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.module import WavFusionModule, predict
+from wavfusion.training.recipe import SELECTIONS
 from wavfusion.training.reports import plot_confusion, write_json
 
 
@@ -44,7 +46,13 @@ class TrainSettings:
     batch_size: int = 16
     learning_rate: float = 1e-4
     weight_decay: float = 0.01
-    patience: int = 5  # early stopping on validation weighted F1
+    patience: int = 5  # early stopping on `select`'s metric (0: none)
+    backbone_lr_scale: float = 1.0  # LR multiplier of the pretrained deep-layer weights
+    warmup: float = 0.0  # fraction of the steps with a linear learning-rate warm-up
+    schedule: str = "constant"  # after warm-up: constant, cosine or linear decay to 0
+    label_smoothing: float = 0.0  # of the training cross-entropy
+    ema: float = 0.0  # EMA decay per step of the weights validated and kept (0: off)
+    select: str = "val_wf1"  # the epoch kept: best val_wf1, lowest val_loss, or last
     seed: int = 0
     class_weighting: bool = False  # inverse-frequency weights in the cross-entropy
     accumulate: int = 1
@@ -60,9 +68,13 @@ class TrainSettings:
 
 
 class BestWeights(L.Callback):
-    """Keeps (in memory) the weights of the best validation weighted F1 so far."""
+    """Keeps (in memory) the weights of the best validation epoch so far: highest val_wf1,
+    lowest val_loss, or (select="last") the latest."""
 
-    def __init__(self) -> None:
+    def __init__(self, select: str = "val_wf1") -> None:
+        if select not in SELECTIONS:
+            raise ValueError(f"unknown selection {select!r}; choose from {list(SELECTIONS)}")
+        self.select = select
         self.best_score = -1.0
         self.best_epoch = -1
         self.state: dict[str, torch.Tensor] | None = None
@@ -73,8 +85,12 @@ class BestWeights(L.Callback):
             return
         self.epochs_validated += 1
         score = float(trainer.callback_metrics.get("val_wf1", -1.0))
-        if score > self.best_score:
+        loss = float(trainer.callback_metrics.get("val_loss", float("inf")))
+        better = {"val_wf1": score > self.best_score, "last": True,
+                  "val_loss": self.state is None or loss < self.best_loss}[self.select]
+        if better:
             self.best_score, self.best_epoch = score, trainer.current_epoch
+            self.best_loss = loss
             self.state = {k: v.detach().cpu().clone() for k, v in module.model.state_dict().items()}
 
 
@@ -111,8 +127,10 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     module = WavFusionModule(
         model.config, settings.learning_rate, settings.weight_decay,
         _class_weights(rows, labels) if settings.class_weighting else None, model=model,
+        backbone_lr_scale=settings.backbone_lr_scale, warmup=settings.warmup,
+        schedule=settings.schedule, label_smoothing=settings.label_smoothing,
     )
-    best = BestWeights()
+    best = BestWeights(settings.select)
     bar = [EpochBar()] if settings.progress else []
     # Log every 5 batches, or once per epoch when an epoch is shorter (Lightning warns then).
     log_every = max(1, min(5, -(-len(data.datasets["train"]) // settings.batch_size)))
@@ -120,9 +138,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
         strategy=_strategy(settings.strategy), precision=settings.precision,
         accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
-        callbacks=[best, EpochLines(), *bar,
-                   L.pytorch.callbacks.EarlyStopping("val_wf1", mode="max",
-                                                     patience=settings.patience)],
+        callbacks=_callbacks(settings, best, [EpochLines(), *bar]),
         logger=_loggers(settings.out), enable_progress_bar=settings.progress,
         enable_model_summary=False, log_every_n_steps=log_every, num_sanity_val_steps=0,
         deterministic="warn",
@@ -158,6 +174,21 @@ def _probe_baseline(settings: TrainSettings, manifest: Manifest, rows: list[Mani
                             model=settings.model), manifest=manifest, rows=rows)
     record = recorded_probe(cache_folder, rows)
     return None if record is None else {"run": record["run"], **record["scores"]}
+
+
+def _callbacks(settings: TrainSettings, best: BestWeights,
+               others: list[L.Callback] = ()) -> list[L.Callback]:
+    """Selection, `others`, early stopping on the selected metric (none for "last" or
+    patience 0), then weight averaging: it swaps the average in for validation and must run
+    after the callbacks that read the weights at the end of validation."""
+    callbacks: list[L.Callback] = [best, *others]
+    mode = SELECTIONS[settings.select]
+    if mode is not None and settings.patience > 0:
+        callbacks.append(L.pytorch.callbacks.EarlyStopping(settings.select, mode=mode,
+                                                           patience=settings.patience))
+    if settings.ema:
+        callbacks.append(WeightAverage(settings.ema))
+    return callbacks
 
 
 def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestWeights) -> None:

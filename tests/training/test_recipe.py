@@ -1,0 +1,119 @@
+"""The training recipe's options each change training as documented (training/recipe.py)."""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from types import SimpleNamespace
+
+import pytest
+import torch
+from torch import nn
+
+from tests.training.test_train import _settings
+from wavfusion import WavFusion
+from wavfusion.training.averaging import WeightAverage
+from wavfusion.training.recipe import parameter_groups, schedule_factor
+from wavfusion.training.run import BestWeights, _callbacks, train
+
+
+def test_schedule_warms_up_then_decays_to_zero():
+    factors = [schedule_factor(step, 100, 0.1, "cosine") for step in range(100)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[10] == pytest.approx(1.0) and factors[99] < 0.01
+    assert all(a >= b for a, b in itertools.pairwise(factors[10:]))  # monotone decay
+    assert schedule_factor(55, 100, 0.1, "linear") == pytest.approx(0.5)
+    assert schedule_factor(99, 100, 0.0, "constant") == 1.0
+    with pytest.raises(ValueError, match="unknown schedule"):
+        schedule_factor(0, 10, 0.0, "step")
+
+
+def test_pretrained_deep_layer_weights_get_the_scaled_learning_rate(tiny_backbone, tmp_path):
+    config = _settings(None, tiny_backbone, tmp_path).model
+    model = WavFusion(dataclasses.replace(config, num_classes=3))
+    groups = {g["name"]: g for g in parameter_groups(model, 1e-3, 0.1, 0.01)}
+    assert groups["new"]["lr"] == 1e-3 and groups["pretrained"]["lr"] == pytest.approx(1e-4)
+    ids = {name: {id(p) for p in group["params"]} for name, group in groups.items()}
+    layer = model.backbone.deep_layers[0]
+    assert id(layer.feed_forward.fc1.weight if hasattr(layer.feed_forward, "fc1")
+              else next(layer.feed_forward.parameters())) in ids["pretrained"]
+    assert id(layer.fusion.self_attention.query.weight) in ids["pretrained"]
+    assert id(layer.fusion.text_attention.attention.key.weight) in ids["pretrained"]
+    for new in (layer.fusion.gate.weight, layer.fusion.text_attention.context_projection.weight,
+                model.classifier[1].weight):
+        assert id(new) in ids["new"]
+    trainable = {id(p) for p in model.parameters() if p.requires_grad}
+    assert ids["new"] | ids["pretrained"] == trainable and not ids["new"] & ids["pretrained"]
+
+
+def test_weight_average_is_validated_then_swapped_back_and_kept_at_the_end():
+    module = SimpleNamespace(model=nn.Linear(1, 1, bias=False))
+    trainer = SimpleNamespace(sanity_checking=False)
+    average = WeightAverage(0.5)
+    weight = module.model.weight
+    for value in (0.0, 4.0):  # EMA: 0 -> 0.5 * 0 + 0.5 * 4 = 2
+        with torch.no_grad():
+            weight.fill_(value)
+        average.on_train_batch_end(trainer, module, None, None, 0)
+    average.on_validation_start(trainer, module)
+    assert weight.item() == 2.0
+    average.on_validation_end(trainer, module)
+    assert weight.item() == 4.0
+    average.on_fit_end(trainer, module)
+    assert weight.item() == 2.0
+
+
+@pytest.mark.parametrize("select, kept", [("val_wf1", 1), ("val_loss", 2), ("last", 3)])
+def test_selection_keeps_the_epoch_asked_for(select, kept):
+    best = BestWeights(select)
+    module = SimpleNamespace(model=nn.Linear(1, 1))
+    for epoch, (wf1, loss) in enumerate([(10, 3.0), (50, 2.0), (40, 1.0), (30, 1.5)]):
+        trainer = SimpleNamespace(sanity_checking=False, current_epoch=epoch,
+                                  callback_metrics={"val_wf1": torch.tensor(float(wf1)),
+                                                    "val_loss": torch.tensor(loss)})
+        best.on_validation_end(trainer, module)
+    assert best.best_epoch == kept
+
+
+def test_early_stopping_watches_the_selected_metric(tiny_manifest, tiny_backbone, tmp_path):
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", select="val_loss",
+                         ema=0.9)
+    callbacks = _callbacks(settings, BestWeights(settings.select))
+    assert callbacks[1].monitor == "val_loss" and callbacks[1].mode == "min"
+    assert isinstance(callbacks[-1], WeightAverage)  # after the readers of the weights
+    assert len(_callbacks(dataclasses.replace(settings, select="last"),
+                          BestWeights("last"))) == 2  # no early stopping on "last"
+
+
+def test_label_smoothing_changes_the_training_loss_only(tiny_manifest, tiny_backbone, tmp_path):
+    from wavfusion.data.manifest import read_manifest
+    from wavfusion.training.datamodule import EmotionDataModule
+    from wavfusion.training.dataset import label_names
+    from wavfusion.training.features import open_or_extract_cache
+    from wavfusion.training.module import WavFusionModule
+
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run")
+    manifest = read_manifest(tiny_manifest)
+    labels = label_names(manifest.rows)
+    torch.manual_seed(0)
+    model = WavFusion(dataclasses.replace(settings.model, labels=labels, num_classes=3)).eval()
+    cache, _ = open_or_extract_cache(manifest, model, settings.cache, False, progress=False)
+    batch = next(iter(EmotionDataModule(manifest, manifest.rows, labels, cache, False,
+                                        6).loader("train")))
+    losses = {}
+    for smoothing in (0.0, 0.2):
+        module = WavFusionModule(model.config, model=model, label_smoothing=smoothing)
+        module.log = lambda *args, **kwargs: None
+        losses[smoothing] = module.training_step(batch, 0)
+    logits = model(**{k: v for k, v in batch.items() if k not in ("ids",)}).logits
+    change = (nn.functional.cross_entropy(logits, batch["labels"], label_smoothing=0.2)
+              - nn.functional.cross_entropy(logits, batch["labels"]))
+    torch.testing.assert_close(losses[0.2] - losses[0.0], change)
+
+
+def test_a_scheduled_averaged_run_trains_every_epoch(tiny_manifest, tiny_backbone, tmp_path):
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", epochs=3, patience=0,
+                         schedule="cosine", warmup=0.3, ema=0.9, select="last",
+                         backbone_lr_scale=0.1, label_smoothing=0.1)
+    results = train(settings)
+    assert results["epochs_run"] == 3 and results["best_epoch"] == 2
