@@ -7,8 +7,8 @@ import torch
 
 from tests.model.inputs import make_batch, small_config
 from wavfusion import WavFusion, WavFusionConfig
+from wavfusion.backbones.errors import BackboneError
 from wavfusion.config import split_layers
-from wavfusion.model.speech_backbone import BackboneError
 
 
 @pytest.mark.parametrize("shallow", [0, 1, 3, 4])
@@ -143,3 +143,12 @@ def test_parameter_counts_of_the_wav2vec2_base_splits():
     trainables = [row[2] for row in rows]
     assert trainables == sorted(trainables)  # each deep layer adds trainable parameters
     assert rows[0][1] > 94e6  # wav2vec2-base alone has 94.4 M parameters
+
+
+def test_every_backbone_failure_is_one_backbone_error():
+    from wavfusion.backbones import errors
+
+    failures = (errors.BackboneNotFoundError, errors.BackboneFormatError,
+                errors.BackboneSplitError)
+    assert all(issubclass(failure, errors.BackboneError) for failure in failures)
+    assert errors.BackboneLoadError is errors.BackboneError  # the earlier name, same class

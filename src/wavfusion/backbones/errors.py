@@ -1,19 +1,22 @@
-"""Exceptions raised while locating, reading or converting pretrained backbones."""
+"""The exceptions of backbones (audio, text, image): one base class, one subclass per failure."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 
-class BackboneLoadError(Exception):
-    """Base class: a pretrained backbone could not be provided."""
+class BackboneError(Exception):
+    """Base class: a backbone cannot be found, read, converted or split as asked."""
 
 
-class BackboneNotFoundError(BackboneLoadError, FileNotFoundError):
+BackboneLoadError = BackboneError  # the earlier name of the same class
+
+
+class BackboneNotFoundError(BackboneError, FileNotFoundError):
     """A backbone source (folder, file or bundled package) does not exist."""
 
 
-class BackboneFormatError(BackboneLoadError, ValueError):
+class BackboneFormatError(BackboneError, ValueError):
     """A backbone file exists but its content is not what the reader expects.
 
     The message always starts with the file path, then says what is wrong.
@@ -23,3 +26,7 @@ class BackboneFormatError(BackboneLoadError, ValueError):
         self.path = Path(path)
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
+
+
+class BackboneSplitError(BackboneError, ValueError):
+    """The backbone cannot be split into the shallow / deep layers asked for."""

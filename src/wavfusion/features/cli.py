@@ -107,14 +107,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_extract(args: argparse.Namespace) -> int:
     """The `extract` handler: 0 when the cache holds at least one of this shard's rows."""
-    from wavfusion.backbones.errors import BackboneLoadError
+    from wavfusion.backbones.errors import BackboneError
     from wavfusion.data.errors import DataError
     from wavfusion.data.report import write_problems
 
     apply_threads(args.threads)
     try:
         report = _extract(args)
-    except (DataError, BackboneLoadError, ValueError, FileNotFoundError) as error:
+    except (DataError, BackboneError, ValueError, FileNotFoundError) as error:
         print(f"error: {error}")  # StaleCacheError, CorruptCacheError, BackboneError are here
         return 1
     except KeyboardInterrupt:

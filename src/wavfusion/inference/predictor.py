@@ -27,7 +27,7 @@ from typing import Any, TypeVar
 import numpy as np
 import torch
 
-from wavfusion.backbones.errors import BackboneLoadError
+from wavfusion.backbones.errors import BackboneError
 from wavfusion.backbones.image import ImageFeatureEncoder
 from wavfusion.backbones.text import TextFeatureEncoder
 from wavfusion.batching import Example, collate, model_inputs
@@ -71,7 +71,7 @@ def _load_encoders(model: WavFusion, features: RunFeatures, folder: Path,
                 if "text" in modalities else None)
         image = ImageFeatureEncoder(options.image_encoder, device) if "visual" in modalities \
             else None
-    except (BackboneLoadError, OSError, ValueError) as error:
+    except (BackboneError, OSError, ValueError) as error:
         raise RunMismatchError(folder, "an encoder the model was trained with cannot be "
                                f"loaded here: {error}") from error
     for encoder, width in ((text, model.config.text_dim), (image, model.config.visual_dim)):

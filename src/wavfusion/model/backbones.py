@@ -7,9 +7,10 @@ from pathlib import Path
 
 from torch import nn
 
+from wavfusion.backbones.errors import BackboneFormatError, BackboneSplitError
 from wavfusion.config import WavFusionConfig, split_layers
 from wavfusion.model.fusion import GatedCrossModalAttention
-from wavfusion.model.speech_backbone import BackboneError, SpeechBackbone
+from wavfusion.model.speech_backbone import SpeechBackbone
 from wavfusion.model.wav2vec2_backbone import (
     EMBEDDED_WAV2VEC2,
     Wav2Vec2Backbone,
@@ -39,7 +40,7 @@ def backbone_family(source: str, saved_config: dict | None) -> str:
             try:
                 model_type = json.loads(config.read_text(encoding="utf-8")).get("model_type")
             except (OSError, json.JSONDecodeError, AttributeError) as error:
-                raise BackboneError(f"{config}: unreadable backbone config: {error}") from error
+                raise BackboneFormatError(config, f"unreadable backbone config: {error}") from error
         if model_type == "whisper" or (model_type is None and (folder / "model.bin").is_file()):
             return "whisper"
         return "wav2vec2"
@@ -59,7 +60,7 @@ def build_backbone(config: WavFusionConfig, load_weights: bool) -> SpeechBackbon
     try:
         shallow, deep = split_layers(config, depth)
     except ValueError as error:
-        raise BackboneError(str(error)) from error
+        raise BackboneSplitError(str(error)) from error
 
     def fusion_factory(attention: nn.Module, heads: int, dropout: float):
         return GatedCrossModalAttention(

@@ -15,11 +15,8 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from wavfusion.backbones.errors import BackboneSplitError
 from wavfusion.model.fusion import FusionLayer, GatedCrossModalAttention
-
-
-class BackboneError(ValueError):
-    """An audio backbone that cannot be found, read or split as asked."""
 
 
 @dataclass
@@ -76,7 +73,7 @@ class SpeechBackbone(nn.Module):
             -> GatedCrossModalAttention.
         """
         if not 0 <= shallow_layers <= len(layers):
-            raise BackboneError(
+            raise BackboneSplitError(
                 f"shallow_layers={shallow_layers} but the backbone has {len(layers)} layers"
             )
         self.shallow_layers = nn.ModuleList(layers[:shallow_layers])

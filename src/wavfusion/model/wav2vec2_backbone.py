@@ -16,7 +16,8 @@ from transformers import Wav2Vec2Config, Wav2Vec2Model
 from transformers.masking_utils import create_bidirectional_mask
 from transformers.models.wav2vec2.modeling_wav2vec2 import Wav2Vec2EncoderLayerStableLayerNorm
 
-from wavfusion.model.speech_backbone import BackboneError, LayerParts, SpeechBackbone
+from wavfusion.backbones.errors import BackboneFormatError, BackboneNotFoundError
+from wavfusion.model.speech_backbone import LayerParts, SpeechBackbone
 
 # Configurations that need no download. `embedded-small` is sized to train from scratch on a
 # laptop CPU; its feature encoder uses layer norm (not wav2vec2-base's group norm over time), so
@@ -54,9 +55,9 @@ def resolve_wav2vec2(
     if folder.is_dir() and pretrained:
         has_safetensors = any(folder.glob("*.safetensors"))
         if not has_safetensors and any(folder.glob("*.bin")):
-            raise BackboneError(
-                f"{folder}: only pickled weights (*.bin) found; wavfusion reads safetensors "
-                "only. Convert with `model.save_pretrained(folder, safe_serialization=True)`."
+            raise BackboneFormatError(
+                folder, "only pickled weights (*.bin) found; wavfusion reads safetensors only. "
+                "Convert with `model.save_pretrained(folder, safe_serialization=True)`."
             )
     try:
         if pretrained:
@@ -66,7 +67,7 @@ def resolve_wav2vec2(
             return model, True
         return Wav2Vec2Model(Wav2Vec2Config.from_pretrained(source, local_files_only=True)), False
     except OSError as error:
-        raise BackboneError(
+        raise BackboneNotFoundError(
             f"audio backbone {source!r}: not an embedded name ({', '.join(EMBEDDED_WAV2VEC2)}), "
             f"not a readable folder, and not in the local Hugging Face cache (nothing is "
             f"downloaded at run time): {error}"

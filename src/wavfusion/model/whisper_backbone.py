@@ -15,11 +15,10 @@ from torch import nn
 from transformers import WhisperConfig
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
-from wavfusion.backbones.errors import BackboneLoadError
 from wavfusion.backbones.whisper_encode import embed_features, key_padding_bias
 from wavfusion.backbones.whisper_encoder import BUNDLED, load_whisper_encoder
 from wavfusion.backbones.whisper_features import HOP_LENGTH, WhisperFrontEnd
-from wavfusion.model.speech_backbone import BackboneError, LayerParts, SpeechBackbone
+from wavfusion.model.speech_backbone import LayerParts, SpeechBackbone
 
 
 def resolve_whisper(
@@ -32,10 +31,7 @@ def resolve_whisper(
             saved_config = encoder.config.to_dict()
         values = {k: v for k, v in saved_config.items() if k != "model_type"}
         return WhisperEncoder(WhisperConfig(**values)), False
-    try:
-        encoder, _ = load_whisper_encoder(_source_argument(source), cache=True)
-    except BackboneLoadError as error:
-        raise BackboneError(f"audio backbone {source!r}: {error}") from error
+    encoder, _ = load_whisper_encoder(_source_argument(source), cache=True)
     return encoder, True
 
 
