@@ -76,7 +76,7 @@ def test_selection_keeps_the_epoch_asked_for(select, kept):
 
 
 def test_early_stopping_watches_the_selected_metric(tiny_manifest, tiny_backbone, tmp_path):
-    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", select="val_loss",
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", select="val_loss", patience=3,
                          ema=0.9)
     callbacks = _callbacks(settings, BestWeights(settings.select))
     assert callbacks[1].monitor == "val_loss" and callbacks[1].mode == "min"
@@ -117,3 +117,19 @@ def test_a_scheduled_averaged_run_trains_every_epoch(tiny_manifest, tiny_backbon
                          backbone_lr_scale=0.1, label_smoothing=0.1)
     results = train(settings)
     assert results["epochs_run"] == 3 and results["best_epoch"] == 2
+
+
+def test_command_line_defaults_are_the_training_settings_defaults(tmp_path):
+    """One recipe: `wavfusion train` with no option trains as TrainSettings() does."""
+    import argparse
+
+    from wavfusion.training.cli import add_training_options, settings_from
+    from wavfusion.training.run import TrainSettings
+
+    parser = argparse.ArgumentParser()
+    add_training_options(parser)
+    given = settings_from(parser.parse_args(["--manifest", "m.csv", "--out", str(tmp_path)]))
+    default = TrainSettings(manifest=given.manifest, out=given.out)
+    for name in ("epochs", "batch_size", "learning_rate", "weight_decay", "patience",
+                 "backbone_lr_scale", "warmup", "schedule", "label_smoothing", "ema", "select"):
+        assert getattr(given, name) == getattr(default, name), name

@@ -46,18 +46,19 @@ def add_training_options(parser: argparse.ArgumentParser) -> None:
                         "extracted on first use, refused if made with other settings)")
     parser.add_argument("--out", type=Path, required=True, help="run folder to write")
     group = parser.add_argument_group("training")
-    group.add_argument("--epochs", type=int, default=20, help="most epochs to train")
+    group.add_argument("--epochs", type=int, default=12, help="most epochs to train")
     group.add_argument("--batch-size", type=int, default=16, help="clips per batch")
-    group.add_argument("--lr", type=float, default=1e-4, help="AdamW learning rate")
+    group.add_argument("--lr", type=float, default=1e-3,
+                       help="AdamW learning rate of the new modules (peak of the schedule)")
     group.add_argument("--weight-decay", type=float, default=0.01, help="AdamW weight decay")
-    group.add_argument("--patience", type=int, default=5,
+    group.add_argument("--patience", type=int, default=0,
                        help="early stopping: epochs without a better --select metric (0: off)")
-    group.add_argument("--backbone-lr-scale", type=float, default=1.0,
+    group.add_argument("--backbone-lr-scale", type=float, default=0.1,
                        help="learning-rate multiplier of the pretrained deep-layer weights "
                        "(new modules learn at --lr)")
-    group.add_argument("--warmup", type=float, default=0.0,
+    group.add_argument("--warmup", type=float, default=0.1,
                        help="fraction of the steps with a linear learning-rate warm-up")
-    group.add_argument("--schedule", choices=SCHEDULES, default="constant",
+    group.add_argument("--schedule", choices=SCHEDULES, default="cosine",
                        help="learning rate after the warm-up: constant, or cosine/linear "
                        "decay to 0 at the last step of --epochs")
     group.add_argument("--label-smoothing", type=float, default=0.0,

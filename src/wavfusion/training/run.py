@@ -42,14 +42,14 @@ class TrainSettings:
     manifest: Path
     out: Path
     cache: Path | None = None  # default: RUN/cache, extracted on first use
-    epochs: int = 20
+    epochs: int = 12  # the cosine schedule ends at the last step of the last epoch
     batch_size: int = 16
-    learning_rate: float = 1e-4
+    learning_rate: float = 1e-3  # of the new modules; see backbone_lr_scale
     weight_decay: float = 0.01
-    patience: int = 5  # early stopping on `select`'s metric (0: none)
-    backbone_lr_scale: float = 1.0  # LR multiplier of the pretrained deep-layer weights
-    warmup: float = 0.0  # fraction of the steps with a linear learning-rate warm-up
-    schedule: str = "constant"  # after warm-up: constant, cosine or linear decay to 0
+    patience: int = 0  # early stopping on `select`'s metric (0: none, the schedule runs out)
+    backbone_lr_scale: float = 0.1  # LR multiplier of the pretrained deep-layer weights
+    warmup: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
+    schedule: str = "cosine"  # after warm-up: constant, cosine or linear decay to 0
     label_smoothing: float = 0.0  # of the training cross-entropy
     ema: float = 0.0  # EMA decay per step of the weights validated and kept (0: off)
     select: str = "val_wf1"  # the epoch kept: best val_wf1, lowest val_loss, or last
