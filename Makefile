@@ -32,6 +32,7 @@ bench: venv
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
+	$(PY) benchmarks/generalisation.py --folds A,B --seeds 0,1,2 --record  # ~6 x 10 CPU min
 	$(PY) benchmarks/render.py
 
 demo: venv
