@@ -52,6 +52,7 @@ class DecodedAudio:
     seconds: float  # duration of the decoded (windowed, possibly truncated) audio
     truncated: bool = False  # True when the clip went on past `max_seconds`
     full_seconds: float | None = None  # the file's own duration, when its container says
+    stopped_by: str | None = None  # why decoding stopped before the end (a broken stream)
 
 
 @dataclass
@@ -173,7 +174,8 @@ def decode_audio(
         origin = _stream_origin(stream)
         if begin > 0:
             container.seek(int((begin + origin) / stream.time_base), stream=stream)
-        pieces, rate, channels, reached = _decode_window(path, container, stream, begin, limit)
+        pieces, rate, channels, reached, stopped_by = _decode_window(path, container, stream,
+                                                                     begin, limit)
         name = container.format.name
         full_seconds = _media_seconds(container, stream)
     samples = np.concatenate(pieces) if pieces else np.zeros(0, np.float32)
@@ -195,7 +197,8 @@ def decode_audio(
             limit - begin,
             seconds,
         )
-    return DecodedAudio(samples, rate, channels, name, seconds, truncated, full_seconds)
+    return DecodedAudio(samples, rate, channels, name, seconds, truncated, full_seconds,
+                        stopped_by)
 
 
 def _decode_window(
@@ -204,13 +207,15 @@ def _decode_window(
     stream: av.audio.AudioStream,
     begin: float,
     limit: float,
-) -> tuple[list[np.ndarray], int, int, float]:
-    """Decode mono float blocks covering `[begin, limit)`; also return the rate, channel count
-    and how far the stream went (past `limit` means the clip was cut)."""
+) -> tuple[list[np.ndarray], int, int, float, str | None]:
+    """Decode mono float blocks covering `[begin, limit)`; also return the rate, channel count,
+    how far the stream went (past `limit` means the clip was cut) and FFmpeg's reason when the
+    stream broke after some audio (None when it did not)."""
     pieces: list[np.ndarray] = []
     rate = channels = 0
     position = begin  # seconds of the next sample, for frames that carry no timestamps
     origin, tick = _stream_origin(stream), float(stream.time_base)
+    stopped_by = None
     try:
         for frame in container.decode(stream):
             if rate and frame.sample_rate != rate:
@@ -233,8 +238,9 @@ def _decode_window(
     except av.error.FFmpegError as error:
         if not pieces:
             raise MediaError(path, f"audio does not decode ({_ffmpeg_reason(error)})") from error
-        log.warning("%s: decoding stopped early (%s)", path, _ffmpeg_reason(error))
-    return pieces, rate or stream.rate or SAMPLE_RATE, channels, position
+        stopped_by = _ffmpeg_reason(error)
+        log.warning("%s: decoding stopped early (%s)", path, stopped_by)
+    return pieces, rate or stream.rate or SAMPLE_RATE, channels, position, stopped_by
 
 
 def load_audio(

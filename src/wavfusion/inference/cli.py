@@ -1,7 +1,8 @@
-"""`wavfusion predict FILE... --model RUN`: the emotion of your own clips.
+"""`wavfusion predict FILE... --model RUN`: the emotion of your own clips and recordings.
 
 One JSON object per file on stdout (one per line, as each finishes), or a table with
-`--format table`. A file that cannot be predicted is named on stderr with the reason and
+`--format table`. A recording longer than the model's `max_seconds` becomes an emotion
+timeline (segments, each predicted; see timeline_cli.py and docs/timeline.md). A file that cannot be predicted is named on stderr with the reason and
 skipped; the others are still predicted, and the exit code is 1 when any file failed.
 """
 
@@ -20,6 +21,13 @@ from wavfusion.cli_options import (
     resolve_device,
 )
 from wavfusion.data.errors import DataError, Problem
+from wavfusion.inference.timeline_cli import (
+    add_timeline_options,
+    option_problem,
+    print_timeline,
+    timeline_options,
+    wants_timeline,
+)
 
 
 def _transcript_source(args: argparse.Namespace):
@@ -32,10 +40,31 @@ def _transcript_source(args: argparse.Namespace):
     return lambda file: args.transcript
 
 
+def _is_timeline(args: argparse.Namespace, predictor, file: Path) -> bool:
+    """Whether `file` is predicted as a timeline (timeline_cli.py's rule). A file too long
+    for one prediction with --segments off is refused here (TimelineRefused), never cut."""
+    from wavfusion.inference.recording import declared_seconds
+    from wavfusion.inference.timeline import TimelineRefused, resolve_mode
+
+    if wants_timeline(args):
+        return True
+    model_seconds = predictor.encoders.options.max_seconds
+    seconds = declared_seconds(file)
+    if args.segments == "off" and seconds is not None and seconds > model_seconds:
+        raise TimelineRefused(file, f"the recording lasts {seconds:.1f} s, longer than the "
+                              f"{model_seconds:g} s the model hears at once (max_seconds); "
+                              "cut it with --segments auto, vad or fixed")
+    return resolve_mode(args.segments, seconds, model_seconds) != "off"
+
+
 def run_predict(args: argparse.Namespace) -> int:
     if args.transcript is not None and len(args.files) > 1:
         print("wavfusion predict: error: --transcript gives one text for one file; for "
               "several files use --transcripts CSV", file=sys.stderr)
+        return 2
+    problem = option_problem(args)
+    if problem is not None:
+        print(f"wavfusion predict: error: {problem}", file=sys.stderr)
         return 2
     from wavfusion.inference.predictor import Predictor
     from wavfusion.inference.table import format_table
@@ -45,15 +74,21 @@ def run_predict(args: argparse.Namespace) -> int:
     apply_threads(args.threads)
     try:
         transcript_of = _transcript_source(args)
+        options = timeline_options(args)
         predictor = Predictor.from_run(args.model, transcribe=args.transcribe,
                                        language=args.language, asr_model=args.asr_model,
                                        device=resolve_device(args.device))
     except (DataError, FileNotFoundError, ValueError) as error:
         print(f"wavfusion predict: error: {error}", file=sys.stderr)
         return 2
-    results, failures = [], []
+    results, failures, timelines = [], [], 0
     for file in args.files:
         try:
+            if _is_timeline(args, predictor, file):
+                print_timeline(predictor.predict_timeline(file, args.segments, options,
+                                                          args.subtitles), args, timelines == 0)
+                timelines += 1
+                continue
             result = predictor.predict(file, transcript_of(file))
         except DataError as error:
             failures.append(Problem(str(file), error.reason))
@@ -62,10 +97,10 @@ def run_predict(args: argparse.Namespace) -> int:
         results.append(result)
         if args.format == "json":
             print(json.dumps(result, ensure_ascii=False, allow_nan=False), flush=True)
-    if args.format == "table":
+    if args.format == "table" and results:
         print(format_table(results))
     if failures:
-        print(f"wavfusion predict: {len(results)} of {len(args.files)} files predicted; "
+        print(f"wavfusion predict: {len(results) + timelines} of {len(args.files)} files predicted; "
               f"{len(failures)} failed:", file=sys.stderr)
         for problem in failures:
             print(f"  {problem.item}: {problem.reason}", file=sys.stderr)
@@ -88,8 +123,10 @@ def register(subparsers) -> None:
     text.add_argument("--transcripts", type=Path, metavar="CSV",
                       help="CSV with columns file,transcript (file: path or base name)")
     add_transcribe_options(parser, "a missing transcript")
-    parser.add_argument("--format", choices=["json", "table"], default="json",
-                        help="json: one object per line (default); table: for people")
+    parser.add_argument("--format", choices=["json", "table", "csv", "srt"], default="json",
+                        help="json: one object per line (default); table: for people; csv: "
+                        "one row per segment; srt: subtitles carrying the emotion")
     add_device_option(parser)
     add_threads_option(parser)
+    add_timeline_options(parser)
     parser.set_defaults(handler=run_predict)

@@ -22,7 +22,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 import torch
@@ -54,6 +54,9 @@ TIMING_DIGITS = 4  # seconds, rounded in the result
 PROBABILITY_DIGITS = 6
 
 T = TypeVar("T")
+
+if TYPE_CHECKING:
+    from wavfusion.inference.timeline import TimelineOptions
 
 
 class PredictionError(DataError):
@@ -165,7 +168,7 @@ class Predictor:
                 f"{name}: {why}" for name, why in missing.items()))
         _, _, arrays = _timed(timings, "encoders",
                               lambda: encode_part([decoded], self.encoders, 1)[0])
-        output = _timed(timings, "model", lambda: self._forward(decoded.audio, arrays))
+        output = _timed(timings, "model", lambda: self._forward([(decoded.audio, arrays)]))
         probabilities = torch.softmax(output.logits.float(), dim=-1)[0].tolist()
         gates = gate_means(output.gates, output.audio_mask)
         timings["total"] = time.perf_counter() - started
@@ -205,20 +208,35 @@ class Predictor:
                           video=str(location) if video and "visual" in modalities else "")
         return row, missing
 
+    def predict_timeline(self, path: str | Path, segments: str = "auto",
+                         options: TimelineOptions | None = None,
+                         subtitles: str | Path | None = None) -> dict[str, Any]:
+        """The emotion timeline of a recording of any length (audio or video file): cut into
+        segments (`segments`: "auto" = speech segments when the file is longer than the
+        model's `max_seconds`, else one; "vad"; "fixed" windows; "off" = one), each
+        predicted with its transcript (`subtitles`, an .srt/.vtt file, or Whisper when the
+        predictor transcribes). Returns a JSON-ready dict: file, duration, segments [{start,
+        end, label, score, probabilities, transcript, gates}], summary {shares, dominant,
+        segments, speech_seconds}, notes, timings. See inference/timeline.py;
+        PredictionError (TimelineRefused for a file too long) naming the file."""
+        from wavfusion.inference.timeline import predict_timeline
+
+        return predict_timeline(self, path, segments, options, subtitles)
+
     @torch.inference_mode()
-    def _forward(self, audio: np.ndarray,
-                 arrays: dict[str, np.ndarray | None]) -> WavFusionOutput:
-        """WavFusion on one clip: `audio` `(samples,)` 16 kHz (fed raw only when the cache
-        would hold no audio) and `arrays`, encode_part's float16 features (audio
-        `(frames, width)`, text `(tokens, text_dim)`, visual `(frames, visual_dim)`, each or
-        None), batched exactly as evaluation batches them."""
+    def _forward(self, items: list[tuple[np.ndarray, dict[str, np.ndarray | None]]]
+                 ) -> WavFusionOutput:
+        """WavFusion on a batch of clips, each `(audio, arrays)`: `audio` `(samples,)` 16 kHz
+        (fed raw only when the cache would hold no audio) and `arrays`, encode_part's float16
+        features (audio `(frames, width)`, text `(tokens, text_dim)`, visual `(frames,
+        visual_dim)`, each or None), batched exactly as evaluation batches them."""
         raw = "audio" in self.model.config.modalities and not self.encoders.audio.stored
-        example = Example(id="clip", label=-1, audio=audio if raw else None,
-                          audio_features=arrays["audio"], text=arrays["text"],
-                          visual=arrays["visual"])
-        inputs = model_inputs(collate([example]))
+        examples = [Example(id=f"clip{number}", label=-1, audio=audio if raw else None,
+                            audio_features=arrays["audio"], text=arrays["text"],
+                            visual=arrays["visual"])
+                    for number, (audio, arrays) in enumerate(items)]
+        inputs = model_inputs(collate(examples))
         device = next(self.model.parameters()).device
         return self.model(**{name: value.to(device) for name, value in inputs.items()})
-
 
 __all__ = ["PredictionError", "Predictor"]
