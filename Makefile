@@ -25,6 +25,7 @@ docs: venv
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict --site-dir site
 
 bench: venv
+	$(PY) benchmarks/startup.py
 	$(PY) benchmarks/model_step.py
 	$(PY) benchmarks/epoch_time.py
 	$(PY) benchmarks/extract_throughput.py

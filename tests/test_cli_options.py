@@ -62,7 +62,7 @@ def test_train_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for shown in ("(default: 20)", "(default: 0.0001)", "(default: 16)", "(default: auto)"):
+    for shown in ("(default: 12)", "(default: 0.001)", "(default: 16)", "(default: auto)"):
         assert shown in text
 
 
@@ -74,3 +74,19 @@ def test_cuda_on_a_machine_without_one_is_a_usage_error(tmp_path, capsys, monkey
                  "--device", "cuda"])
     assert code == 2
     assert "no CUDA GPU" in capsys.readouterr().err
+
+
+def test_the_command_line_builds_without_torch():
+    """`wavfusion --help` must start fast: building every sub-command's parser imports
+    neither torch, transformers, Lightning nor the ASR stack (each command loads what it
+    needs when it runs)."""
+    import subprocess
+    import sys
+
+    heavy = ["torch", "transformers", "lightning", "faster_whisper", "onnxruntime",
+             "matplotlib", "sklearn"]
+    code = ("import sys; from wavfusion.cli import build_parser; build_parser(); "
+            f"print([m for m in {heavy!r} if m in sys.modules])")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip() == "[]", done.stdout + done.stderr

@@ -125,3 +125,6 @@ def split_layers(config: WavFusionConfig, depth: int) -> tuple[int, int]:
         raise ValueError(f"{config.audio_backbone!r} has {depth} layers: shallow_layers "
                          f"({shallow}) + deep_layers ({deep}) must equal {depth}")
     return shallow, deep
+
+# inverse regularisation strengths `wavfusion probe` tries on val (logistic regression)
+PROBE_C_GRID = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0)

@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -128,4 +128,22 @@ def speech_segments(probabilities: np.ndarray, energy: np.ndarray, chunk_seconds
     return segments
 
 
-__all__ = ["Segment", "SegmentOptions", "fixed_segments", "speech_regions", "speech_segments"]
+
+
+MODES = ("auto", "vad", "fixed", "off")
+DEFAULT_MAX_DURATION = 4 * 3600.0  # seconds: the longest recording predict_timeline takes
+DEFAULT_BATCH_SIZE = 16
+
+
+@dataclass(frozen=True)
+class TimelineOptions:
+    """How a recording is cut (`cut`), how many segments go through the model at once, and
+    the longest recording taken (seconds)."""
+
+    cut: SegmentOptions = field(default_factory=SegmentOptions)
+    batch_size: int = DEFAULT_BATCH_SIZE
+    max_duration: float = DEFAULT_MAX_DURATION
+
+
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_MAX_DURATION", "MODES", "Segment", "SegmentOptions",
+           "TimelineOptions", "fixed_segments", "speech_regions", "speech_segments"]

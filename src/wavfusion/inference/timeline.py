@@ -20,7 +20,6 @@ A stream that breaks keeps the segments before the break, with a note naming the
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +35,10 @@ from wavfusion.inference.predictor import PredictionError
 from wavfusion.inference.recording import declared_seconds, scan, segment_audio
 from wavfusion.inference.result import gate_means, gate_note, json_safe
 from wavfusion.inference.segments import (
+    MODES,
     Segment,
     SegmentOptions,
+    TimelineOptions,
     fixed_segments,
     speech_segments,
 )
@@ -46,25 +47,12 @@ from wavfusion.inference.subtitles import place_cues, read_cues
 if TYPE_CHECKING:
     from wavfusion.inference.predictor import Predictor
 
-MODES = ("auto", "vad", "fixed", "off")
-DEFAULT_MAX_DURATION = 4 * 3600.0  # seconds: the longest recording predict_timeline takes
-DEFAULT_BATCH_SIZE = 16
 SHARE_DIGITS = 4
 SHORT_BY = 0.5  # seconds: a stream shorter than declared by more has broken off
 
 
 class TimelineRefused(PredictionError):
     """A recording the timeline will not take (too long for the chosen segmentation)."""
-
-
-@dataclass(frozen=True)
-class TimelineOptions:
-    """How a recording is cut (`cut`), how many segments go through the model at once, and
-    the longest recording taken (seconds)."""
-
-    cut: SegmentOptions = field(default_factory=SegmentOptions)
-    batch_size: int = DEFAULT_BATCH_SIZE
-    max_duration: float = DEFAULT_MAX_DURATION
 
 
 def _timed(timings: dict[str, float], name: str, started: float) -> None:

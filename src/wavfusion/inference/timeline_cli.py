@@ -14,11 +14,11 @@ import json
 from pathlib import Path
 from typing import Any
 
-from wavfusion.inference.segments import SegmentOptions
-from wavfusion.inference.timeline import (
+from wavfusion.inference.segments import (
     DEFAULT_BATCH_SIZE,
     DEFAULT_MAX_DURATION,
     MODES,
+    SegmentOptions,
     TimelineOptions,
 )
 

@@ -31,14 +31,14 @@ import numpy as np
 import torch
 
 from wavfusion.batching import _pad
-from wavfusion.config import WavFusionConfig
+from wavfusion.config import PROBE_C_GRID, WavFusionConfig
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.training.dataset import label_names
 from wavfusion.training.feedback import baselines
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.reports import plot_confusion, write_json
 
-C_GRID = (0.0001, 0.001, 0.01, 0.1, 1.0, 10.0)
+C_GRID = PROBE_C_GRID
 """Inverse regularisation strengths tried (scikit-learn's C), smallest first: a tie on val
 goes to the stronger regularisation."""
 PROBES_FOLDER = "probes"  # inside the feature cache folder

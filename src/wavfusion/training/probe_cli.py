@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from wavfusion.cli_options import add_threads_option, apply_threads
+
 
 def parse_c_grid(text: str) -> tuple[float, ...]:
     """`--c-grid 0.01,0.1,1` -> (0.01, 0.1, 1.0)."""
@@ -22,10 +24,7 @@ def run_probe(args: argparse.Namespace) -> int:
     from wavfusion.training.cli import MODEL_OPTIONS
     from wavfusion.training.probe import ProbeSettings, probe
 
-    if args.threads:
-        import torch
-
-        torch.set_num_threads(args.threads)
+    apply_threads(args.threads)
     values = {field: getattr(args, flag[2:].replace("-", "_"))
               for flag, (field, _, _) in MODEL_OPTIONS.items()
               if field in ("audio_backbone", "deep_layers", "shallow_layers")}
@@ -45,8 +44,8 @@ def run_probe(args: argparse.Namespace) -> int:
 
 
 def register(subparsers) -> None:
+    from wavfusion.config import PROBE_C_GRID as C_GRID
     from wavfusion.training.cli import MODEL_OPTIONS
-    from wavfusion.training.probe import C_GRID
 
     parser = subparsers.add_parser(
         "probe", help="baseline: logistic regression on the frozen backbone's output",
@@ -64,7 +63,7 @@ def register(subparsers) -> None:
     parser.add_argument("--c-grid", type=parse_c_grid, default=C_GRID,
                         help="comma list of inverse regularisation strengths tried on val "
                         f"(default {','.join(f'{c:g}' for c in C_GRID)})")
-    parser.add_argument("--threads", type=int, help="torch CPU threads")
+    add_threads_option(parser)
     parser.add_argument("--no-progress", action="store_true")
     for flag in ("--audio-backbone", "--deep-layers", "--shallow-layers"):
         _, kind, text = MODEL_OPTIONS[flag]
