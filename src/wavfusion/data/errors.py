@@ -35,3 +35,14 @@ class Problem:
     item: str
     reason: str
     line: int = 0  # manifest line number, 0 when the item is not a manifest row
+
+
+def read_utf8_text(path: Path, error: type[DataError], missing: str) -> str:
+    """The text of a UTF-8 file (a BOM is dropped); `error(path, reason)` when it is missing
+    (reason `missing`) or unreadable."""
+    try:
+        return Path(path).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise error(path, missing) from None
+    except (OSError, UnicodeDecodeError) as caught:
+        raise error(path, f"unreadable ({caught}); save it as UTF-8") from None

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from wavfusion.data.errors import DataError
+from wavfusion.data.errors import DataError, read_utf8_text
 
 # 00:01:02,500 (SRT) or 00:01:02.500 / 01:02.500 (WebVTT)
 _TIME = r"(?:(\d+):)?(\d{1,2}):(\d{2})[,.](\d{1,3})"
@@ -40,12 +40,7 @@ def read_cues(path: str | Path) -> list[Cue]:
     of one cue joined by a space. SubtitlesError for a missing or unreadable file, or one
     without any timing line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise SubtitlesError(path, "subtitle file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise SubtitlesError(path, f"unreadable ({error}); save it as UTF-8") from None
+    text = read_utf8_text(path, SubtitlesError, "subtitle file not found")
     cues: list[Cue] = []
     for block in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
         lines = block.strip().split("\n")

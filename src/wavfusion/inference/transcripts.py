@@ -12,7 +12,7 @@ import io
 from collections import defaultdict
 from pathlib import Path
 
-from wavfusion.data.errors import DataError
+from wavfusion.data.errors import DataError, read_utf8_text
 
 FILE_COLUMNS = ("file", "path")
 TEXT_COLUMNS = ("transcript", "text")
@@ -63,12 +63,7 @@ def read_transcripts(path: str | Path) -> TranscriptTable:
     """Read a transcripts CSV. TranscriptsFileError for a missing or unreadable file, a header
     without the columns, a row with too few fields, or one file given twice."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except FileNotFoundError:
-        raise TranscriptsFileError(path, "transcripts file not found") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise TranscriptsFileError(path, f"unreadable ({error}); save it as UTF-8") from None
+    text = read_utf8_text(path, TranscriptsFileError, "transcripts file not found")
     reader = csv.reader(io.StringIO(text, newline=""))
     header = [cell.strip().lower() for cell in next(reader, [])]
     file_at, text_at = _column(header, FILE_COLUMNS, path), _column(header, TEXT_COLUMNS, path)
