@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml constraints-cpu.txt | ck
 
 $(STAMP): pyproject.toml constraints-cpu.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PIP) install -q -c constraints-cpu.txt -e ".[train,pretrained,test,docs]"
+	$(PIP) install -q -c constraints-cpu.txt -e ".[train,pretrained,test,docs,serve]"
 	rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 venv: $(STAMP)

@@ -52,6 +52,7 @@ NO_TRANSCRIPT = "no transcript given"
 NO_SPEECH = "no speech recognised (--transcribe)"
 TIMING_DIGITS = 4  # seconds, rounded in the result
 PROBABILITY_DIGITS = 6
+SHORTEST_SAMPLES = 400  # 25 ms at 16 kHz: one window of the audio backbone's first conv
 
 T = TypeVar("T")
 
@@ -150,6 +151,9 @@ class Predictor:
             Manifest(Path.cwd() / "predict", []), row, self.encoders.options))
         if decoded.error is not None:
             raise PredictionError(path, decoded.error.removeprefix(f"{row.audio}: "))
+        if decoded.audio is not None and len(decoded.audio) < SHORTEST_SAMPLES:
+            raise PredictionError(path, f"the audio lasts {len(decoded.audio) / 16000:.3f} s, "
+                                  f"shorter than the {SHORTEST_SAMPLES / 16:g} ms the model needs")
         source = "given" if row.text else None
         if "text" in missing and self.transcribe and missing["text"] != NOT_USED:
             from wavfusion.asr.transcribe import transcribe
