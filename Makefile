@@ -14,6 +14,8 @@ $(STAMP): pyproject.toml constraints-cpu.txt
 
 venv: $(STAMP)
 
+# The browser test (tests/serve/) needs Debian's chromium + chromium-driver: it skips without
+# them, except under CI=true where .ci/run installs them.
 test: venv
 	$(PY) -m pytest -q -ra
 
@@ -32,6 +34,7 @@ bench: venv
 	$(PY) benchmarks/backbone_cost.py
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
+	$(PY) benchmarks/serve_load.py --record  # 50 clients x 10 5-s clips + 20 bad uploads
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
 	$(PY) benchmarks/generalisation.py --folds A,B --seeds 0,1,2 --record  # ~6 x 10 CPU min
 	$(PY) benchmarks/render.py

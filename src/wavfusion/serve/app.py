@@ -121,7 +121,8 @@ def model_info(predictor) -> dict[str, Any]:
         "backbone": str(config.audio_backbone),
         "encoders": {"text": str(getattr(options, "text_encoder", None)),
                      "image": str(getattr(options, "image_encoder", None)),
-                     "feature_settings": predictor.feature_source},
+                     "feature_settings": str(predictor.feature_source).replace(
+                         str(predictor.run_folder), "RUN")},  # no server paths
         "max_seconds": options.max_seconds,
         "test_metrics": metrics,
     }
