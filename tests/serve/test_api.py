@@ -164,3 +164,12 @@ def test_a_crashing_prediction_is_500_and_the_server_keeps_answering():
         assert test_client.post("/v1/predict",
                                 files={"file": ("a.wav", _wav_bytes())}).status_code == 500
         assert test_client.get("/healthz").status_code == 200
+
+
+def test_segments_fixed_answers_the_timeline_with_scores(client, sample_rows):
+    response = client.post("/v1/predict", data={"segments": "fixed"},
+                           files={"file": ("clip.wav", _clip(sample_rows).read_bytes())})
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["file"] == "clip.wav" and body["segments"] and "summary" in body
+    assert body["scores"][0]["label"] == body["summary"]["dominant"]
