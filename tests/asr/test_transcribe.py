@@ -22,6 +22,7 @@ RAVDESS_STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitt
 # The bundled tiny.en (int8, beam 5) matches 93.2-93.4 % of the 1200 clips (docs/data.md,
 # "Automatic transcripts"); the floor leaves room for int8 kernels that differ across CPUs.
 RAVDESS_MATCH_FLOOR = 0.90
+SAMPLE_EVERY = 4  # 300 of the 1200 clips
 
 
 def words(text: str) -> list[str]:
@@ -180,9 +181,11 @@ def test_silence_and_noise_give_empty_transcripts(tmp_path, bundled_folder):
 
 @pytest.fixture(scope="module")
 def ravdess_transcripts(shared_data, tmp_path_factory) -> tuple[list[Path], list[str]]:
-    """All 1200 clips transcribed once (fresh cache) with the defaults; prints the cost."""
+    """Every SAMPLE_EVERY-th of the 1200 clips (all actors and statements) transcribed once
+    (fresh cache) with the defaults; prints the cost. The whole set took about 14 minutes of
+    the suite on 2 loaded cores: its figure belongs in docs/data.md, not in a timed test."""
     require_package("faster_whisper")
-    clips = ravdess_clips(shared_data)
+    clips = ravdess_clips(shared_data)[::SAMPLE_EVERY]
     cache_file = tmp_path_factory.mktemp("transcripts") / "t.jsonl"
     start = time.perf_counter()
     texts = transcribe(clips, cache_file=cache_file)
