@@ -1,1 +1,1 @@
-"""Training, evaluation and cross-validation with Lightning (issue: cache, train, evaluate)."""
+"""Training, evaluation and cross-validation with Lightning: the feature cache, train, evaluate."""
