@@ -66,10 +66,16 @@ def open_or_extract_cache(
 def _rows_to_extract(manifest: Manifest, rows: list[ManifestRow], cache) -> list[ManifestRow]:
     """Rows the cache has neither an entry nor a recorded failure for, or whose inputs
     changed since (an edited transcript, a replaced, removed or added file)."""
+    return [row for row in rows if _changes(manifest, row, cache)]
+
+
+def _changes(manifest: Manifest, row: ManifestRow, cache) -> list[str]:
+    """What differs between `row` and its cache record, in words (empty: it matches)."""
     from wavfusion.features.source import changed_fields, row_source
 
-    return [row for row in rows if row.id not in cache.sources
-            or changed_fields(cache.sources[row.id], row_source(manifest, row))]
+    if row.id not in cache.sources:
+        return ["not extracted"]
+    return changed_fields(cache.sources[row.id], row_source(manifest, row))
 
 
 def usable_rows(manifest: Manifest, rows: list[ManifestRow], cache
@@ -78,13 +84,12 @@ def usable_rows(manifest: Manifest, rows: list[ManifestRow], cache
 
     Raises ChangedRowError naming the row when an entry no longer matches its row (edited
     after the cache was brought up to date, e.g. while training started)."""
-    from wavfusion.features.source import ChangedRowError, changed_fields, row_source
+    from wavfusion.features.source import ChangedRowError
 
     reasons = {problem.item: problem.reason for problem in cache.problems}
     kept, left_out = [], []
     for row in rows:
-        changes = changed_fields(cache.sources.get(row.id), row_source(manifest, row)) \
-            if row.id in cache.sources else ["not extracted"]
+        changes = _changes(manifest, row, cache)
         if row.id in cache and not changes:
             kept.append(row)
         elif row.id in reasons and not changes:
