@@ -9,7 +9,7 @@ import torch
 
 from tests.model.inputs import make_batch, small_config
 from wavfusion import WavFusion
-from wavfusion.model.serialization import UnsafeModelFileError
+from wavfusion.model.serialization import ModelFormatError, UnsafeModelFileError
 
 
 @pytest.mark.parametrize("overrides", [{}, {"deep_layers": 0, "use_lvc": False}])
@@ -54,3 +54,25 @@ def test_pickled_model_files_are_refused(tmp_path):
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
     with pytest.raises(UnsafeModelFileError, match="pytorch_model.bin"):
         WavFusion.from_pretrained(folder)
+
+
+def _mark_format(folder, version):
+    config = json.loads((folder / "config.json").read_text())
+    config["wavfusion_format"] = version
+    (folder / "config.json").write_text(json.dumps(config))
+
+
+def test_an_older_format_loads_only_when_its_parameters_are_unchanged(tmp_path):
+    torch.manual_seed(0)
+    without_lvc = WavFusion(small_config("embedded-small", use_lvc=False)).eval()
+    _mark_format(without_lvc.save_pretrained(tmp_path / "no-lvc"), 1)
+    loaded = WavFusion.from_pretrained(tmp_path / "no-lvc").eval()
+    batch = make_batch()
+    with torch.no_grad():
+        assert torch.equal(without_lvc(**batch).logits, loaded(**batch).logits)
+    _mark_format(WavFusion(small_config("embedded-small")).save_pretrained(tmp_path / "lvc"), 1)
+    with pytest.raises(ModelFormatError, match="format 1 holds the earlier LVC.*retrain"):
+        WavFusion.from_pretrained(tmp_path / "lvc")
+    _mark_format(tmp_path / "lvc", 99)
+    with pytest.raises(ModelFormatError, match="wavfusion_format 99"):
+        WavFusion.from_pretrained(tmp_path / "lvc")

@@ -14,11 +14,37 @@ from wavfusion.config import WavFusionConfig
 CONFIG_NAME = "config.json"
 WEIGHTS_NAME = "model.safetensors"
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: the LVC block as CFPNet publishes it (quarter-width stem bottleneck, normalised shortcut).
+A format-1 file loads when its model has no LVC, the only part whose parameters changed."""
 
 
 class UnsafeModelFileError(ValueError):
     """A pickle-based model file: refused, since unpickling can run arbitrary code."""
+
+
+class ModelFormatError(ValueError):
+    """A model folder written in a format this version cannot read."""
+
+
+def _check_format(config_path: Path, version, values: dict) -> None:
+    """Accept the current format, and format 1 for models without an LVC block."""
+    if version == FORMAT_VERSION:
+        return
+    if version == 1:
+        has_lvc = values.get("use_lvc", True) and "visual" in values.get(
+            "modalities", ["visual"]
+        )
+        if not has_lvc:
+            return
+        raise ModelFormatError(
+            f"{config_path}: wavfusion_format 1 holds the earlier LVC block's parameters "
+            f"(half-width stem, no shortcut BatchNorm), which format {FORMAT_VERSION} replaced "
+            "with CFPNet's published layout; retrain the model with this version"
+        )
+    raise ModelFormatError(
+        f"{config_path}: wavfusion_format {version!r}, expected {FORMAT_VERSION}"
+    )
 
 
 def save_model(model, folder: str | Path) -> Path:
@@ -53,11 +79,7 @@ def load_model(model_class, folder: str | Path):
         values = json.loads((folder / CONFIG_NAME).read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as error:
         raise ValueError(f"{folder / CONFIG_NAME}: unreadable model config: {error}") from error
-    version = values.pop("wavfusion_format", None)
-    if version != FORMAT_VERSION:
-        raise ValueError(
-            f"{folder / CONFIG_NAME}: wavfusion_format {version!r}, expected {FORMAT_VERSION}"
-        )
+    _check_format(folder / CONFIG_NAME, values.pop("wavfusion_format", None), values)
     model = model_class(WavFusionConfig.from_dict(values), load_backbone_weights=False)
     load_safetensors(model, str(weights), strict=True)
     return model
