@@ -15,8 +15,9 @@ import pytest
 
 from wavfusion.cli import main
 from wavfusion.data.manifest import read_manifest
+from wavfusion.data.synthetic.samples import write_recording
 from wavfusion.features.settings import ExtractionOptions
-from wavfusion.inference import PredictionError, Predictor
+from wavfusion.inference import ClipTooLong, PredictionError, Predictor
 from wavfusion.inference.run_features import RunMismatchError, read_run_features
 from wavfusion.model.wavfusion import WavFusion
 from wavfusion.training.datamodule import EmotionDataModule
@@ -98,6 +99,19 @@ def test_bad_file_raises_an_error_naming_it(predictor, tmp_path):
         with pytest.raises(PredictionError, match=path.name) as caught:
             predictor.predict(path)
         assert reason in caught.value.reason and caught.value.reason
+
+
+def test_a_clip_longer_than_max_seconds_is_refused_not_cut(predictor, tmp_path, monkeypatch):
+    limit = predictor.encoders.options.max_seconds
+    long_clip = tmp_path / "long.wav"
+    noise = np.random.default_rng(0).normal(0, 0.05, int((limit + 1) * 16_000))
+    write_recording(long_clip, [noise.astype(np.float32)], gap_seconds=(0.0, 0.0))
+    with pytest.raises(ClipTooLong, match=r"long\.wav.*31\.0 s.*30 s .*predict_timeline"):
+        predictor.predict(long_clip)
+    # A container that declares no duration: the decoded length tells.
+    monkeypatch.setattr("wavfusion.inference.predictor.declared_seconds", lambda path: None)
+    with pytest.raises(ClipTooLong, match="--segments auto"):
+        predictor.predict(long_clip)
 
 
 def test_cli_predicts_the_good_files_and_reports_the_bad_ones(tiny_run, sample_rows, tmp_path,

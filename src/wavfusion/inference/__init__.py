@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from wavfusion.inference.predictor import PredictionError, Predictor
+    from wavfusion.inference.predictor import ClipTooLong, PredictionError, Predictor
 
 
 def __getattr__(name: str):
@@ -24,4 +24,4 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = ["PredictionError", "Predictor"]
+__all__ = ["ClipTooLong", "PredictionError", "Predictor"]

@@ -12,15 +12,15 @@ A clip goes down the very path training's features went, one clip at a time:
 
 so a clip gets the probabilities `wavfusion evaluate` gives it from a feature cache (tested
 to 1e-3). The encoders are the ones RUN records (see run_features.py); a mismatch is refused
-at load time. One difference: a model whose prefix trains (no cached audio) hears at most the
-first `max_seconds` (30 s) of a clip here, where evaluation decodes it whole.
+at load time. A clip longer than the model's `max_seconds` (30 s) is refused (ClipTooLong,
+naming the limit), never cut: `predict_timeline` predicts such a recording segment by segment.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -37,6 +37,7 @@ from wavfusion.data.manifest import Manifest, ManifestRow
 from wavfusion.features.audio import AudioPrefix
 from wavfusion.features.extract import FrozenEncoders, decode_row, encode_part
 from wavfusion.features.identity import compute_settings, image_identity, text_identity
+from wavfusion.inference.recording import declared_seconds
 from wavfusion.inference.result import gate_means, gate_note, json_safe
 from wavfusion.inference.run_features import (
     RunFeatures,
@@ -53,6 +54,7 @@ NO_SPEECH = "no speech recognised (--transcribe)"
 TIMING_DIGITS = 4  # seconds, rounded in the result
 PROBABILITY_DIGITS = 6
 SHORTEST_SAMPLES = 400  # 25 ms at 16 kHz: one window of the audio backbone's first conv
+PAST_LIMIT_SECONDS = 0.1  # decoded beyond max_seconds, to tell a clip that goes on past it
 
 T = TypeVar("T")
 
@@ -62,6 +64,16 @@ if TYPE_CHECKING:
 
 class PredictionError(DataError):
     """A file that could not be predicted; `item` is the file as given, `reason` says why."""
+
+
+class ClipTooLong(PredictionError):
+    """A clip longer than the model hears at once: predict its timeline instead."""
+
+    def __init__(self, item, seconds: float, limit: float) -> None:
+        super().__init__(item, f"the clip lasts {seconds:.1f} s, longer than the {limit:g} s "
+                         "the model hears at once (max_seconds); predict its timeline "
+                         "instead: Predictor.predict_timeline, or wavfusion predict "
+                         "--segments auto")
 
 
 def _load_encoders(model: WavFusion, features: RunFeatures, folder: Path,
@@ -143,14 +155,21 @@ class Predictor:
         modalities used, missing (modality -> why), transcript and its source, gates (mean
         P of Eq 10 per deep layer: 1 = text drove the fusion, 0 = video; None where not
         applicable) and timings (seconds). PredictionError naming the file when it cannot be
-        decoded or holds nothing the model uses."""
+        decoded or holds nothing the model uses; ClipTooLong (a PredictionError) when it
+        lasts longer than the model's `max_seconds`: `predict_timeline` takes any length."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         row, missing = _timed(timings, "decode", lambda: self._row(path, transcript))
+        limit = self.encoders.options.max_seconds
+        # Decoded a little past the limit, so that a clip whose container declares no
+        # duration is still seen to be too long (and refused, not cut).
+        probe = replace(self.encoders.options, max_seconds=limit + PAST_LIMIT_SECONDS)
         decoded = _timed(timings, "decode", lambda: decode_row(
-            Manifest(Path.cwd() / "predict", []), row, self.encoders.options))
+            Manifest(Path.cwd() / "predict", []), row, probe))
         if decoded.error is not None:
             raise PredictionError(path, decoded.error.removeprefix(f"{row.audio}: "))
+        if decoded.audio is not None and len(decoded.audio) > limit * media.SAMPLE_RATE:
+            raise ClipTooLong(path, len(decoded.audio) / media.SAMPLE_RATE, limit)
         if decoded.audio is not None and len(decoded.audio) < SHORTEST_SAMPLES:
             raise PredictionError(path, f"the audio lasts {len(decoded.audio) / 16000:.3f} s, "
                                   f"shorter than the {SHORTEST_SAMPLES / 16:g} ms the model needs")
@@ -198,8 +217,12 @@ class Predictor:
         location = Path(path).absolute()
         try:
             video = media.has_video(location)
+            seconds = declared_seconds(location)
         except DataError as error:
             raise PredictionError(path, error.reason) from error
+        limit = self.encoders.options.max_seconds
+        if seconds is not None and seconds > limit:
+            raise ClipTooLong(path, seconds, limit)
         modalities = self.model.config.modalities
         missing = {name: NOT_USED for name in ("audio", "text", "visual")
                    if name not in modalities}
@@ -243,4 +266,4 @@ class Predictor:
         device = next(self.model.parameters()).device
         return self.model(**{name: value.to(device) for name, value in inputs.items()})
 
-__all__ = ["PredictionError", "Predictor"]
+__all__ = ["ClipTooLong", "PredictionError", "Predictor"]
