@@ -34,6 +34,7 @@ bench: venv
 	$(PY) benchmarks/backbone_cost.py
 	$(PY) benchmarks/cache_memory.py
 	$(PY) benchmarks/predict_latency.py
+	$(PY) benchmarks/timeline.py --record  # 10-min RAVDESS recording, --transcribe, 1 vs 60 min RSS
 	$(PY) benchmarks/serve_load.py --record  # 50 clients x 10 5-s clips + 20 bad uploads
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
 	$(PY) benchmarks/generalisation.py --folds A,B --seeds 0,1,2 --record  # ~6 x 10 CPU min
