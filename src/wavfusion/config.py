@@ -44,14 +44,17 @@ class WavFusionConfig:
     # --- text: Eq 5 (frozen extractor, outside the model) and Eq 6 --------------------------
     text_dim: int = 384
     """Width of the frozen text features: 384 for all-MiniLM-L6-v2 (offline default), 768 for
-    RoBERTa-base (the paper's)."""
-    text_hidden: int = 128  # not in the paper
+    RoBERTa-base (the paper's text extractor)."""
+    text_hidden: int = 128
+    """Width of X^t (Eq 6). The paper's "768 and 64" read as the widths of X^t and X^v gives
+    768; 128 is our choice (docs/model.md, "768 and 64")."""
 
     # --- visual: Eq 1 (frozen extractor, outside the model) and Eq 2-4 ----------------------
     visual_dim: int = 1280
     """Width of the frozen per-frame image features (EfficientNet-Lite0 / -B0: 1280)."""
     visual_hidden: int = 64
-    """Width of X^v (paper: 64), split evenly between GRU+SA (Eq 2) and LVC (Eq 3)."""
+    """Width of X^v (Eq 4; the paper's 64, read as for text), split evenly between GRU+SA
+    (Eq 2) and LVC (Eq 3)."""
     use_lvc: bool = True
     """Table 4: with LVC, X^v = X^v1 (+) X^v2; without, X^v = X^v1 at the full width."""
     lvc_codewords: int = 64  # K (PAPER.md default)

@@ -7,7 +7,7 @@ In each deep layer of the speech transformer the self-attention block is REPLACE
   Eq 11: X^F  = P * X^F1 + (1 - P) * X^F2
 The rest of the layer (residuals, layer norms, feed-forward) is the pretrained layer's own.
 
-Choices the paper leaves open (documented in the README):
+Choices the paper leaves open (documented in docs/model.md):
 - text / visual features are projected to the audio width before the key/value projections;
 - both cross-attentions start as copies of the layer's pretrained self-attention;
 - a sample missing one modality uses the other alone (P forced to 1 or 0); a sample with
@@ -98,10 +98,35 @@ class CrossModalAttention(nn.Module):
         self, audio: torch.Tensor, context: torch.Tensor, context_mask: torch.Tensor
     ) -> torch.Tensor:
         present = context_mask.any(dim=1)
+        keys_values = self.context_projection(context)
+        if bool(present.all()):
+            return self.attention(audio, keys_values, context_mask)
         key_mask = context_mask.clone()
         key_mask[~present, 0] = True  # one dummy key keeps the softmax finite; zeroed below
-        attended = self.attention(audio, self.context_projection(context), key_mask)
+        attended = self.attention(audio, keys_values, key_mask)
         return attended.masked_fill(~present[:, None, None], 0.0)
+
+
+def _on_rows(rows: torch.Tensor, compute, *tensors: torch.Tensor) -> torch.Tensor:
+    """compute(*tensors) for the batch rows where `rows` (batch,) is True; the other rows are
+    0. The whole batch goes through unindexed when every row is selected."""
+    if bool(rows.all()):
+        return compute(*tensors)
+    index = rows.nonzero().squeeze(1)
+    selected = compute(*(tensor.index_select(0, index) for tensor in tensors))
+    output = selected.new_zeros((rows.shape[0], *selected.shape[1:]))
+    return output.index_copy(0, index, selected)
+
+
+def _zero_gradient_anchor(modules: list[nn.Module]) -> torch.Tensor | None:
+    """0, depending on one element of every trainable parameter of `modules`: a branch that no
+    row of the batch uses still gets a zero gradient rather than none. AdamW decays and moves
+    (momentum) a parameter whose gradient is zero but skips one whose gradient is None, so
+    this keeps training as it was when every branch ran on every row."""
+    first = [p.reshape(-1)[0] for m in modules for p in m.parameters() if p.requires_grad]
+    if not first or not torch.is_grad_enabled():
+        return None
+    return torch.stack(first).sum() * 0.0
 
 
 class GatedCrossModalAttention(nn.Module):
@@ -146,31 +171,60 @@ class GatedCrossModalAttention(nn.Module):
         visual_mask: torch.Tensor | None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Returns X^F (batch, frames, width) and the gate P (batch, frames, width); P is NaN
-        for samples that have neither text nor video (no fusion happened there)."""
-        batch, frames, width = audio.shape
-        no_context = audio.new_zeros(batch, frames, width)
-        absent = torch.zeros(batch, dtype=torch.bool, device=audio.device)
-        has_text, has_visual = absent, absent
-        text_fused, visual_fused = no_context, no_context
-        if self.text_attention is not None and text is not None:
-            has_text = text_mask.any(dim=1)
-            text_fused = self.text_attention(audio, text, text_mask)  # Eq 8
-        if self.visual_attention is not None and visual is not None:
-            has_visual = visual_mask.any(dim=1)
-            visual_fused = self.visual_attention(audio, visual, visual_mask)  # Eq 9
+        for samples that have neither text nor video (no fusion happened there).
 
-        gate = torch.sigmoid(self.gate(torch.cat([text_fused, visual_fused], dim=-1)))  # Eq 10
-        # A missing modality's branch contributes nothing: the gate goes to the other one.
-        gate = torch.where((has_text & ~has_visual)[:, None, None], torch.ones_like(gate), gate)
-        gate = torch.where((~has_text & has_visual)[:, None, None], torch.zeros_like(gate), gate)
+        Each part runs only on the rows that need it: a cross-attention on the samples that
+        have its modality, the gate (Eq 10) on those that have both, the self-attention on
+        those that have neither. A row's result is the same as when every part ran on every
+        row and was then masked.
+        """
+        absent = torch.zeros(audio.shape[0], dtype=torch.bool, device=audio.device)
+        has_text = text_mask.any(dim=1) if self._enabled(self.text_attention, text) else absent
+        has_visual = (
+            visual_mask.any(dim=1) if self._enabled(self.visual_attention, visual) else absent
+        )
+        unused: list[nn.Module] = []  # parts no row needs: they get zero gradients, as before
+
+        def branch(attention, rows, context, context_mask):
+            if not self._enabled(attention, context):
+                return torch.zeros_like(audio)
+            if not bool(rows.any()):
+                unused.append(attention)
+                return torch.zeros_like(audio)
+            return _on_rows(rows, attention, audio, context, context_mask)
+
+        text_fused = branch(self.text_attention, has_text, text, text_mask)  # Eq 8
+        visual_fused = branch(self.visual_attention, has_visual, visual, visual_mask)  # Eq 9
+
+        # A missing modality's branch contributes nothing: P = 1 without video, 0 without text.
+        both = has_text & has_visual
+        if bool(both.all()):
+            gate = self._gate(text_fused, visual_fused)
+        else:
+            gate = has_text[:, None, None].to(audio.dtype).expand_as(audio).contiguous()
+            if bool(both.any()):
+                gate = gate.index_copy(
+                    0, both.nonzero().squeeze(1), self._gate(text_fused[both], visual_fused[both])
+                )
+            else:
+                unused.append(self.gate)
         fused = gate * text_fused + (1.0 - gate) * visual_fused  # Eq 11
 
         audio_only = ~(has_text | has_visual)
-        if audio_only.any():
-            own = self.self_attention(audio, audio, audio_mask)
+        if bool(audio_only.any()):
+            own = _on_rows(audio_only, self.self_attention, audio, audio, audio_mask)
             fused = torch.where(audio_only[:, None, None], own, fused)
             gate = gate.masked_fill(audio_only[:, None, None], float("nan"))
-        return fused, gate
+        anchor = _zero_gradient_anchor(unused)
+        return (fused if anchor is None else fused + anchor), gate
+
+    def _gate(self, text_fused: torch.Tensor, visual_fused: torch.Tensor) -> torch.Tensor:
+        """Eq 10: P = sigmoid(FC(X^F1 (+) X^F2))."""
+        return torch.sigmoid(self.gate(torch.cat([text_fused, visual_fused], dim=-1)))
+
+    @staticmethod
+    def _enabled(attention: CrossModalAttention | None, context: torch.Tensor | None) -> bool:
+        return attention is not None and context is not None
 
 
 class FusionLayer(nn.Module):
