@@ -3,6 +3,7 @@ trained RUN; 401, 413, 422 and 503 (with a stub predictor that can be held busy)
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import threading
@@ -173,3 +174,43 @@ def test_segments_fixed_answers_the_timeline_with_scores(client, sample_rows):
     body = response.json()
     assert body["file"] == "clip.wav" and body["segments"] and "summary" in body
     assert body["scores"][0]["label"] == body["summary"]["dominant"]
+
+
+def test_transcribe_runs_whisper_only_for_the_requests_that_ask(predictor, sample_rows,
+                                                                monkeypatch, tmp_path):
+    monkeypatch.setenv("WAVFUSION_CACHE", str(tmp_path))  # a fresh transcript cache
+    transcriber = dataclasses.replace(predictor, transcribe=True)
+    with TestClient(create_app(predictor, transcriber=transcriber)) as test_client:
+        assert test_client.get("/v1/model").json()["transcribe"] is True
+        clip = ("clip.wav", _clip(sample_rows).read_bytes())
+        plain = test_client.post("/v1/predict", files={"file": clip}).json()
+        asked = test_client.post("/v1/predict", data={"transcribe": "true"},
+                                 files={"file": clip}).json()
+        given = test_client.post("/v1/predict", data={"transcribe": "true", "transcript": "hi"},
+                                 files={"file": clip}).json()
+    assert "transcribe" not in plain["timings"] and plain["transcript_source"] is None
+    assert "transcribe" in asked["timings"]  # Whisper ran; the synthetic voice may say nothing
+    assert given["transcript"] == "hi" and given["transcript_source"] == "given"
+    assert "transcribe" not in given["timings"]
+
+
+@pytest.mark.real_data
+def test_transcribe_true_fills_the_transcript_of_real_speech(predictor, shared_data,
+                                                              monkeypatch, tmp_path):
+    from tests.asr.test_transcribe import RAVDESS_STATEMENTS, words
+
+    monkeypatch.setenv("WAVFUSION_CACHE", str(tmp_path))
+    clip = shared_data / "ravdess-original-wav" / "Actor_01" / "03-01-08-01-02-02-01.wav"
+    transcriber = dataclasses.replace(predictor, transcribe=True)
+    with TestClient(create_app(predictor, transcriber=transcriber)) as test_client:
+        body = test_client.post("/v1/predict", data={"transcribe": "true"},
+                                files={"file": ("speech.wav", clip.read_bytes())}).json()
+    assert body["transcript_source"] == "transcribed" and "text" in body["modalities"]
+    assert words(body["transcript"]) == RAVDESS_STATEMENTS[clip.stem.split("-")[4]].split()
+
+
+def test_transcribe_true_on_a_server_without_whisper_is_422(client, sample_rows):
+    response = client.post("/v1/predict", data={"transcribe": "true"},
+                           files={"file": ("clip.wav", _clip(sample_rows).read_bytes())})
+    assert response.status_code == 422 and "without --transcribe" in response.json()["detail"]
+    assert client.get("/v1/model").json()["transcribe"] is False

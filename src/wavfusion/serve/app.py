@@ -103,8 +103,9 @@ def with_scores(result: dict[str, Any]) -> dict[str, Any]:
     return {**result, "scores": scores}
 
 
-def model_info(predictor) -> dict[str, Any]:
-    """Labels, modalities, backbone, encoders and the run's test metrics (when recorded)."""
+def model_info(predictor, transcribes: bool = False) -> dict[str, Any]:
+    """Labels, modalities, backbone, encoders, the run's test metrics (when recorded) and
+    whether `transcribe=true` is available."""
     config = predictor.model.config
     options = predictor.encoders.options
     metrics = None
@@ -125,6 +126,7 @@ def model_info(predictor) -> dict[str, Any]:
                          str(predictor.run_folder), "RUN")},  # no server paths
         "max_seconds": options.max_seconds,
         "test_metrics": metrics,
+        "transcribe": transcribes,
     }
 
 
@@ -181,7 +183,7 @@ def create_app(predictor, settings: ServeSettings | None = None,
 
     @app.get("/v1/model")
     def model() -> dict[str, Any]:
-        return model_info(predictor)
+        return model_info(predictor, transcriber is not None or bool(predictor.transcribe))
 
     def predict_one(path: Path, name: str, transcript: str | None, transcribe: bool,
                     segments: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ binding another address without one prints a warning.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from pathlib import Path
@@ -49,14 +50,15 @@ def run_serve(args: argparse.Namespace) -> int:
     quiet_third_party()
     torch.set_num_threads(args.threads or torch_threads(args.workers))
     try:
-        predictor = Predictor.from_run(args.model, transcribe=args.transcribe,
-                                       device=resolve_device(args.device))
+        predictor = Predictor.from_run(args.model, device=resolve_device(args.device))
     except (DataError, FileNotFoundError, ValueError) as error:
         print(f"wavfusion serve: error: {error}", file=sys.stderr)
         return 2
     settings = ServeSettings(max_upload_bytes=int(args.max_upload_mb * 2**20),
                              workers=args.workers, queue=args.queue, token=token)
-    app = create_app(predictor, settings)
+    # the same loaded model, transcribing only for requests that ask for it
+    transcriber = dataclasses.replace(predictor, transcribe=True) if args.transcribe else None
+    app = create_app(predictor, settings, transcriber)
     print(f"wavfusion serve: {args.model} on http://{args.host}:{args.port}/ "
           f"({args.workers} worker(s), {torch.get_num_threads()} torch thread(s))",
           file=sys.stderr, flush=True)

@@ -17,6 +17,7 @@ async function describe() {
     if (!answer.ok) { $("model").textContent = "Model: " + (await detail(answer)); return; }
     const model = await answer.json();
     labels = model.labels;
+    $("transcribe-box").hidden = !model.transcribe;
     $("model").textContent = `Model ${model.run}: ${model.labels.join(", ")}; uses ` +
       `${model.modalities.join(" + ")}. A recording longer than ${model.max_seconds} s ` +
       "gets an emotion timeline.";
@@ -73,10 +74,12 @@ function timeline(result) {
   if (!result.segments) { section.hidden = true; return; }
   section.hidden = false;
   const total = result.duration || 1;
-  result.segments.forEach((segment) => {
+  result.segments.forEach((segment, index) => {
+    const next = result.segments[index + 1];  // overlapping windows: drawn up to the next
+    const shown = Math.min(segment.end, next ? next.start : segment.end);
     const piece = document.createElement("div");
-    piece.style.width = (100 * (segment.end - segment.start) / total) + "%";
-    piece.style.marginLeft = "0";
+    piece.style.left = (100 * segment.start / total) + "%";  // placed in time: gaps show
+    piece.style.width = (100 * (shown - segment.start) / total) + "%";
     piece.style.background = colour(segment.label);
     piece.title = `${segment.start.toFixed(1)}-${segment.end.toFixed(1)} s: ${segment.label}`;
     piece.onclick = () => seek(segment.start);
@@ -86,6 +89,11 @@ function timeline(result) {
      (100 * segment.score).toFixed(0) + " %", segment.transcript || ""].forEach((text) => {
       const cell = document.createElement("td"); cell.textContent = text; row.appendChild(cell);
     });
+    const swatch = document.createElement("span");  // the band's colour for this emotion
+    swatch.className = "swatch";
+    swatch.style.background = colour(segment.label);
+    row.children[2].prepend(swatch);
+    row.dataset.start = segment.start;
     row.onclick = () => seek(segment.start);
     body.appendChild(row);
   });
@@ -93,12 +101,15 @@ function timeline(result) {
 
 function show(result) {
   $("result").hidden = false;
+  $("heading").textContent = result.segments ? "Dominant emotion (share of speaking time):" :
+    "Emotion:";
   $("label").textContent = result.label || (result.summary && result.summary.dominant) || "?";
   bars(result.scores || []);
   $("used-transcript").textContent = result.transcript ?
     `"${result.transcript}" (${result.transcript_source})` : "none";
   const missing = Object.entries(result.missing || {});
-  $("missing").textContent = missing.length ?
+  $("missing").textContent = !result.missing && result.modalities ?
+    `the segments used ${result.modalities.join(" + ")}` : missing.length ?
     missing.map(([name, why]) => `${name}: ${why}`).join("; ") : "nothing";
   $("gates").textContent = (result.gates || []).map((g) => g === null ? "n/a" : g.toFixed(2))
     .join(", ") + (result.gates_note ? ` (${result.gates_note})` : "");
@@ -111,6 +122,8 @@ async function send() {
   form.append("file", chosen, chosen.name || "recording.webm");
   const text = $("transcript").value.trim();
   if (text) form.append("transcript", text);
+  form.append("segments", $("segment-mode").value);
+  if ($("transcribe").checked && !$("transcribe-box").hidden) form.append("transcribe", "true");
   $("send").disabled = true;
   $("status").className = "";
   $("status").textContent = "Predicting...";
