@@ -12,8 +12,7 @@ Each case: --warmup calls, then --runs timed calls; the median and 90th percenti
 wall time of `predict` (decode, encoders, model; what the result's `timings` say), per stage
 medians beside them, and the median CPU seconds of this process per call (on a machine shared
 with other jobs the wall time also counts waiting for a core; CPU time does not, and with one
-thread it is what the wall time would be on an idle core). Target (issue 5): <= 0.3 s on 2
-cores.
+thread it is what the wall time would be on an idle core). Target: <= 0.3 s on 2 cores.
 
     python benchmarks/predict_latency.py [--seconds 5] [--runs 20] [--warmup 3] [--threads N]
 """
@@ -29,8 +28,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from wavfusion import WavFusion, WavFusionConfig
-from wavfusion.data.synthetic.profiles import DEMO_LABELS
+from untrained import untrained_run  # benchmarks/ is on sys.path: run as a script
+
 from wavfusion.data.synthetic.samples import write_sample_clips
 from wavfusion.inference import Predictor
 
@@ -67,10 +66,7 @@ def main() -> None:
         folder = Path(temporary)
         clips = {kind: (folder / (row.video or row.audio), row.text)
                  for kind, row in write_sample_clips(folder, args.seconds).items()}
-        torch.manual_seed(0)
-        WavFusion(WavFusionConfig(labels=list(DEMO_LABELS), num_classes=len(DEMO_LABELS))
-                  ).save_pretrained(folder / "run")
-        predictor = Predictor.from_run(folder / "run")
+        predictor = Predictor.from_run(untrained_run(folder))
         cases = {
             "audio only (WAV)": (clips["wav"][0], None),
             "audio + transcript (WAV)": clips["wav"],

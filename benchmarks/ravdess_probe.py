@@ -1,6 +1,6 @@
 """Linear probe on the bundled Whisper tiny.en encoder, RAVDESS speaker-independent split.
 
-The reference point for WavFusion on this backbone (issue 6): the frozen encoder's output
+The reference point for WavFusion on this backbone: the frozen encoder's output
 (all 4 layers + final layer norm), mean + std pooled over the clip's positions, fed to a
 standardised multinomial logistic regression: `wavfusion probe`'s (wavfusion.training.probe:
 C chosen on validation, actors 17-18, then refitted on train + val and scored on test, actors
