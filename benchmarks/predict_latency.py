@@ -27,7 +27,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-
 from untrained import untrained_run  # benchmarks/ is on sys.path: run as a script
 
 from wavfusion.data.synthetic.samples import write_sample_clips
