@@ -32,7 +32,11 @@ from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from wavfusion.backbones.bundled import bundled_folder
 from wavfusion.backbones.conversion_cache import convert_with_cache
-from wavfusion.backbones.ctranslate2_whisper import convert_ctranslate2_whisper_encoder
+from wavfusion.backbones.ctranslate2_bin import read_ctranslate2_model
+from wavfusion.backbones.ctranslate2_whisper import (
+    convert_ctranslate2_whisper_encoder,
+    whisper_config_from,
+)
 from wavfusion.backbones.errors import BackboneFormatError, BackboneNotFoundError
 from wavfusion.backbones.whisper_features import WhisperFrontEnd
 
@@ -125,6 +129,31 @@ def build_whisper_encoder(
     return encoder.to(torch.float32).eval()
 
 
+def _whisper_folder(source: str | Path | None) -> tuple[Path, str]:
+    """(folder, name for the conversion cache) of `source` (see load_whisper_encoder)."""
+    if source is None or source == BUNDLED:
+        return bundled_whisper_folder(), "bundled-whisper"
+    folder = Path(source).expanduser()
+    if folder.exists():
+        return folder, folder.name
+    if isinstance(source, str) and source.count("/") == 1:
+        return _hub_snapshot(source), folder.name
+    raise BackboneNotFoundError(f"{folder}: no such Whisper folder")
+
+
+def whisper_encoder_depth(source: str | Path | None = None) -> int:
+    """The number of encoder layers of `source`, read from its config (a transformers
+    folder's config.json) or its stored tensors' names (CTranslate2), without building it."""
+    folder, _ = _whisper_folder(source)
+    if _is_hf_whisper_folder(folder):
+        return int(_read_json(folder / "config.json")["encoder_layers"])
+    if (folder / "model.bin").is_file():
+        return whisper_config_from(read_ctranslate2_model(folder / "model.bin")).encoder_layers
+    raise BackboneNotFoundError(
+        f"{folder}: neither a CTranslate2 Whisper folder (model.bin) nor a transformers "
+        "Whisper folder (config.json with model_type 'whisper')")
+
+
 def load_whisper_encoder(
     source: str | Path | None = None, *, cache: bool = False, cache_dir: Path | None = None
 ) -> tuple[WhisperEncoder, WhisperFrontEnd]:
@@ -143,16 +172,7 @@ def load_whisper_encoder(
         16 kHz waveforms into its input, ``(batch, num_mel_bins, frames)``. Run it on
         variable-length input with :func:`encode_variable_length`.
     """
-    if source is None or source == BUNDLED:
-        folder, name = bundled_whisper_folder(), "bundled-whisper"
-    else:
-        folder = Path(source).expanduser()
-        name = folder.name
-        if not folder.exists():
-            if isinstance(source, str) and source.count("/") == 1:
-                folder = _hub_snapshot(source)
-            else:
-                raise BackboneNotFoundError(f"{folder}: no such Whisper folder")
+    folder, name = _whisper_folder(source)
     if (folder / "model.bin").is_file() and not _is_hf_whisper_folder(folder):
         model_bin = folder / "model.bin"
         if cache:

@@ -12,25 +12,14 @@ from __future__ import annotations
 import copy
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
 
 from wavfusion.config import WavFusionConfig
 from wavfusion.features.plan import DEFAULT_BATCH_SIZE
-from wavfusion.model.backbones import FAMILIES, backbone_family
+from wavfusion.model.backbones import backbone_depth
 from wavfusion.model.wavfusion import WavFusion
-
-
-@lru_cache(maxsize=8)
-def backbone_depth(source: str) -> int:
-    """Number of transformer layers of the audio backbone `source` (config only). Cached per
-    source: counting builds the backbone (0.1 s for tiny.en, 0.8 s for wav2vec2-base sizes),
-    and planning the ablations asks once per table row and seed."""
-    resolve, backbone_class = FAMILIES[backbone_family(source, None)]
-    model, _ = resolve(source, False, None)
-    return backbone_class.depth(model)
 
 
 def audio_config(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import lru_cache
 from pathlib import Path
 
 from torch import nn
@@ -15,13 +16,27 @@ from wavfusion.model.wav2vec2_backbone import (
     EMBEDDED_WAV2VEC2,
     Wav2Vec2Backbone,
     resolve_wav2vec2,
+    wav2vec2_depth,
 )
-from wavfusion.model.whisper_backbone import BUNDLED_NAME, WhisperBackbone, resolve_whisper
+from wavfusion.model.whisper_backbone import (
+    BUNDLED_NAME,
+    WhisperBackbone,
+    resolve_whisper,
+    whisper_depth,
+)
 
 FAMILIES = {
     "wav2vec2": (resolve_wav2vec2, Wav2Vec2Backbone),
     "whisper": (resolve_whisper, WhisperBackbone),
 }
+DEPTHS = {"wav2vec2": wav2vec2_depth, "whisper": whisper_depth}
+
+
+@lru_cache(maxsize=8)
+def backbone_depth(source: str) -> int:
+    """Number of transformer layers of the audio backbone `source`, read from its config
+    (nothing is built; cached per source: planning the ablations asks once per row and seed)."""
+    return DEPTHS[backbone_family(source, None)](source)
 
 
 def backbone_family(source: str, saved_config: dict | None) -> str:

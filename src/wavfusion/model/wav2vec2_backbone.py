@@ -67,11 +67,24 @@ def resolve_wav2vec2(
             return model, True
         return Wav2Vec2Model(Wav2Vec2Config.from_pretrained(source, local_files_only=True)), False
     except OSError as error:
-        raise BackboneNotFoundError(
-            f"audio backbone {source!r}: not an embedded name ({', '.join(EMBEDDED_WAV2VEC2)}), "
-            f"not a readable folder, and not in the local Hugging Face cache (nothing is "
-            f"downloaded at run time): {error}"
-        ) from error
+        raise _not_found(source, error) from error
+
+
+def wav2vec2_depth(source: str) -> int:
+    """The number of transformer layers of `source`, from its config alone (not built)."""
+    if source in EMBEDDED_WAV2VEC2:
+        return Wav2Vec2Config(**EMBEDDED_WAV2VEC2[source]).num_hidden_layers
+    try:
+        return Wav2Vec2Config.from_pretrained(source, local_files_only=True).num_hidden_layers
+    except OSError as error:
+        raise _not_found(source, error) from error
+
+
+def _not_found(source: str, error: OSError) -> BackboneNotFoundError:
+    return BackboneNotFoundError(
+        f"audio backbone {source!r}: not an embedded name ({', '.join(EMBEDDED_WAV2VEC2)}), "
+        f"not a readable folder, and not in the local Hugging Face cache (nothing is "
+        f"downloaded at run time): {error}")
 
 
 class Wav2Vec2Backbone(SpeechBackbone):

@@ -16,7 +16,11 @@ from transformers import WhisperConfig
 from transformers.models.whisper.modeling_whisper import WhisperEncoder
 
 from wavfusion.backbones.whisper_encode import embed_features, key_padding_bias
-from wavfusion.backbones.whisper_encoder import BUNDLED, load_whisper_encoder
+from wavfusion.backbones.whisper_encoder import (
+    BUNDLED,
+    load_whisper_encoder,
+    whisper_encoder_depth,
+)
 from wavfusion.backbones.whisper_features import HOP_LENGTH, WhisperFrontEnd
 from wavfusion.model.speech_backbone import LayerParts, SpeechBackbone
 
@@ -33,6 +37,11 @@ def resolve_whisper(
         return WhisperEncoder(WhisperConfig(**values)), False
     encoder, _ = load_whisper_encoder(_source_argument(source), cache=True)
     return encoder, True
+
+
+def whisper_depth(source: str) -> int:
+    """The number of encoder layers of `source`, from its config alone (not built)."""
+    return whisper_encoder_depth(_source_argument(source))
 
 
 def _source_argument(source: str) -> str | None:
