@@ -203,3 +203,18 @@ def match_rate(clips: list[Path], texts: list[str]) -> float:
 @pytest.mark.real_data
 def test_ravdess_transcripts_match_the_statement(ravdess_transcripts):
     assert match_rate(*ravdess_transcripts) >= RAVDESS_MATCH_FLOOR
+
+
+def test_loading_whisper_leaves_torch_its_threads():
+    require_package("faster_whisper")
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        transcribe_module.whisper_model.cache_clear()
+        transcribe_module.whisper_model(str(transcribe_module.asr_model_folder()), "int8", 1, 1)
+        assert torch.get_num_threads() == 2  # CTranslate2 would have left 1
+    finally:
+        transcribe_module.whisper_model.cache_clear()
+        torch.set_num_threads(before)

@@ -102,10 +102,17 @@ def whisper_model(folder: str, compute_type: str = "int8", cpu_threads: int = 1,
                   workers: int = 1):
     """The faster-whisper ``WhisperModel`` for a CTranslate2 folder, loaded once per process;
     `workers` clips can be decoded at once (from as many Python threads)."""
+    import torch
     from faster_whisper import WhisperModel
 
-    return WhisperModel(folder, device="cpu", compute_type=compute_type, cpu_threads=cpu_threads,
-                        num_workers=workers)
+    # CTranslate2 sets the OpenMP thread count of the thread that loads it (to cpu_threads):
+    # without this, torch would run every later encoder and model call on that one thread.
+    torch_threads = torch.get_num_threads()
+    try:
+        return WhisperModel(folder, device="cpu", compute_type=compute_type,
+                            cpu_threads=cpu_threads, num_workers=workers)
+    finally:
+        torch.set_num_threads(torch_threads)
 
 
 def _file_fingerprint(path: Path) -> str:
