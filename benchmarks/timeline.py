@@ -14,12 +14,15 @@ and loaded back with `Predictor.from_run` (weights do not change the cost). Case
 3. memory: a fresh process predicts the timeline of a --short-minutes and a --long-minutes
    recording (the clips repeated) and reports its peak RSS. Target: long <= 1.5x short.
 
-It also counts the clips that overlap exactly one segment (target >= 95 %), the segments
-that lie inside one clip's span (0.25 s slack), and, with --agreement, the clips whose single
-segment gets the label `predict` gives the clip alone.
+Beside the wall time, the CPU seconds of the process (all threads): on a machine shared with
+other jobs the wall time also counts waiting for a core, the CPU time does not. It also
+counts the clips that overlap exactly one segment (target >= 95 %), the segments that lie
+inside one clip's span (0.25 s slack), and, with --agreement, the clips whose single segment
+gets the label `predict` gives the clip alone (meaningful with a trained --model RUN).
 
     python benchmarks/timeline.py [--minutes 10] [--threads 2] [--skip-transcribe]
-        [--skip-memory] [--short-minutes 1] [--long-minutes 60] [--agreement] [--record]
+        [--skip-memory] [--short-minutes 1] [--long-minutes 60] [--agreement]
+        [--model RUN] [--padding 0.2] [--record]
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from wavfusion.data.datasets.labels import LABEL_SETS
 from wavfusion.data.media import load_audio
 from wavfusion.data.synthetic.samples import write_recording
 from wavfusion.inference import Predictor
+from wavfusion.inference.segments import SegmentOptions, TimelineOptions
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = REPO / ".." / "shared" / "data"
@@ -107,10 +111,12 @@ def save_model(folder: Path) -> Path:
     return folder
 
 
-def timed_timeline(predictor: Predictor, path: Path) -> tuple[dict, float]:
-    started = time.perf_counter()
-    timeline = predictor.predict_timeline(path)
-    return timeline, time.perf_counter() - started
+def timed_timeline(predictor: Predictor, path: Path,
+                   options: TimelineOptions | None = None) -> tuple[dict, float, float]:
+    """The timeline, its wall seconds and this process's CPU seconds (all threads)."""
+    started, cpu = time.perf_counter(), time.process_time()
+    timeline = predictor.predict_timeline(path, options=options)
+    return timeline, time.perf_counter() - started, time.process_time() - cpu
 
 
 def peak_rss(run: Path, recording: Path, threads: int) -> dict:
@@ -124,7 +130,7 @@ def peak_rss(run: Path, recording: Path, threads: int) -> dict:
 def rss_child(recording: Path, run: Path) -> None:
     predictor = Predictor.from_run(run)
     loaded = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    timeline, wall = timed_timeline(predictor, recording)
+    timeline, wall, _ = timed_timeline(predictor, recording)
     print(json.dumps({"duration": timeline["duration"], "segments": len(timeline["segments"]),
                       "wall": wall, "loaded_mb": loaded,
                       "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
@@ -150,6 +156,10 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--agreement", action="store_true",
                         help="also predict each clip alone and compare labels")
+    parser.add_argument("--padding", type=float, default=SegmentOptions().padding,
+                        help="seconds of audio kept each side of a speech region")
+    parser.add_argument("--model", type=Path,
+                        help="a trained RUN instead of the untrained default (same cost)")
     parser.add_argument("--record", action="store_true", help="write docs/benchmarks/timeline.json")
     parser.add_argument("--rss-of", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
@@ -162,21 +172,22 @@ def main() -> None:
     rows, lines = [], []
     with tempfile.TemporaryDirectory(prefix="timeline-bench-") as temporary:
         folder = Path(temporary)
-        run = save_model(folder / "run")
+        run = args.model or save_model(folder / "run")
         recording = folder / "recording.wav"
         spans, chosen = build_recording(recording, files, args.minutes * 60)
         predictor = Predictor.from_run(run)
-        timeline, wall = timed_timeline(predictor, recording)
+        options = TimelineOptions(cut=SegmentOptions(padding=args.padding))
+        timeline, wall, cpu = timed_timeline(predictor, recording, options)
         duration = timeline["duration"]
         found = placement(timeline["segments"], spans)
         rtf = wall / duration
         lines.append(f"audio only: {duration:.0f} s recording ({found['clips']} clips), "
                      f"{found['segments']} segments, wall {wall:.2f} s, RTF {rtf:.4f} (target "
-                     f"{TARGET_RTF}); {stage_text(timeline['timings'])}")
+                     f"{TARGET_RTF}), CPU {cpu:.1f} s; {stage_text(timeline['timings'])}")
         lines.append(f"  clips overlapping exactly one segment {found['single']}/{found['clips']}"
                      f"; segments inside one clip's span {found['inside']}/{found['segments']}")
         rows.append(["audio only", round(duration, 1), found["segments"], round(wall, 2),
-                     round(rtf, 4), *stage_cells(timeline["timings"]),
+                     round(rtf, 4), round(cpu, 1), *stage_cells(timeline["timings"]),
                      f"{found['single']}/{found['clips']}"])
         if args.agreement:
             same, total = agreement(predictor, timeline["segments"], spans, chosen)
@@ -187,14 +198,14 @@ def main() -> None:
             cold = folder / "transcripts.jsonl"
             asr.default_transcript_cache = lambda: cold  # a cold cache: Whisper really runs
             speaking = Predictor.from_run(run, transcribe=True)
-            timeline, wall = timed_timeline(speaking, recording)
+            timeline, wall, cpu = timed_timeline(speaking, recording, options)
             said = sum(bool(s["transcript"]) for s in timeline["segments"])
             lines.append(f"--transcribe: wall {wall:.2f} s (target <= "
                          f"{TARGET_TRANSCRIBE_SECONDS * args.minutes / 10:.0f} s), RTF "
-                         f"{wall / duration:.4f}; {stage_text(timeline['timings'])}; "
+                         f"{wall / duration:.4f}, CPU {cpu:.1f} s; {stage_text(timeline['timings'])}; "
                          f"{said}/{len(timeline['segments'])} segments with a transcript")
             rows.append(["--transcribe", round(duration, 1), len(timeline["segments"]),
-                         round(wall, 2), round(wall / duration, 4),
+                         round(wall, 2), round(wall / duration, 4), round(cpu, 1),
                          *stage_cells(timeline["timings"]), f"{said} transcribed"])
         memory = ""
         if not args.skip_memory:
@@ -222,9 +233,9 @@ def main() -> None:
 
         record("timeline", "Emotion timeline of a long recording (real RAVDESS speech)",
                "python benchmarks/timeline.py " + " ".join(sys.argv[1:]),
-               ["case", "recording s", "segments", "wall s", "RTF", "decode s", "VAD s",
+               ["case", "recording s", "segments", "wall s", "RTF", "CPU s", "decode s", "VAD s",
                 "encoders s", "model s", "ASR s", "clips on one segment"], rows,
-               notes=f"untrained default WavFusion, audio-only WAV, torch threads "
+               notes=f"{'model ' + str(args.model) if args.model else 'untrained default WavFusion'}, audio-only WAV, torch threads "
                f"{args.threads}, {os.cpu_count()} cores shared with other jobs; targets: RTF "
                f"<= {TARGET_RTF} audio only, <= {TARGET_TRANSCRIBE_SECONDS:g} s per 10 min "
                f"with --transcribe{memory}")
