@@ -214,3 +214,22 @@ def test_transcribe_true_on_a_server_without_whisper_is_422(client, sample_rows)
                            files={"file": ("clip.wav", _clip(sample_rows).read_bytes())})
     assert response.status_code == 422 and "without --transcribe" in response.json()["detail"]
     assert client.get("/v1/model").json()["transcribe"] is False
+
+
+def test_two_workers_answer_concurrent_requests_as_one_does(predictor, sample_rows):
+    from concurrent.futures import ThreadPoolExecutor
+
+    clips = [("clip.wav", _clip(sample_rows).read_bytes()),
+             ("clip.mp4", Path(sample_rows["mp4"].extra["path"]).read_bytes())] * 3
+    with TestClient(create_app(predictor, ServeSettings(workers=2))) as test_client:
+        def ask(clip):
+            return test_client.post("/v1/predict", files={"file": clip})
+
+        with ThreadPoolExecutor(len(clips)) as clients:
+            answers = list(clients.map(ask, clips))
+    assert [answer.status_code for answer in answers] == [200] * len(clips)
+    for answer, clip in zip(answers, clips):
+        alone = predictor.predict(Path(sample_rows["wav" if clip[0].endswith("wav") else "mp4"]
+                                       .extra["path"]))
+        for label, value in alone["probabilities"].items():
+            assert answer.json()["probabilities"][label] == pytest.approx(value, abs=1e-5)
