@@ -21,6 +21,7 @@ features/audio.py). Break-even: the number of epochs after which extraction + ca
 cost less than naive epochs. Target: naive / cached >= 3.0x.
 
     python benchmarks/epoch_time.py [--clips 48] [--batch-size 8] [--threads 2] [--data DIR]
+                                    [--record]
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from pathlib import Path
 import lightning as L
 import numpy as np
 import torch
+from results import record  # benchmarks/ is on sys.path: run as a script
 
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.datasets.labels import RAVDESS_CODES
@@ -168,6 +170,19 @@ def run(args: argparse.Namespace, scratch: Path) -> None:
     print(f"CPU seconds (this process, all threads): naive {naive_cpu:.1f}, cached "
           f"{cached_cpu:.1f}, ratio {naive_cpu / cached_cpu:.1f}x; load average at the end "
           f"{load_average()}")
+    if args.record:
+        record("epoch_time", "One training epoch: cached prefix vs naive recompute "
+               "(wav2vec2-base sizes, 9/3, audio + text)",
+               f"python benchmarks/epoch_time.py --clips {args.clips} --batch-size "
+               f"{args.batch_size} --threads {args.threads}",
+               ["arm", "wall seconds", "CPU seconds"],
+               [["naive epoch (raw audio every step)", round(naive, 1), round(naive_cpu, 1)],
+                ["cached epoch", round(cached, 1), round(cached_cpu, 1)],
+                ["ratio naive / cached", f"{naive / cached:.2f}x",
+                 f"{naive_cpu / cached_cpu:.2f}x"],
+                ["extraction, once", round(extraction, 1), ""]],
+               notes=f"{len(rows)} {source} clips of 3-4 s, {steps} steps per epoch; "
+               f"break-even after {break_even} epoch(s).")
 
 
 def quiet() -> None:
@@ -186,6 +201,8 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=48)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--record", action="store_true",
+                        help="write docs/benchmarks/epoch_time.json")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     quiet()
