@@ -52,8 +52,9 @@ def mixed_masks(inputs: dict, batch: int) -> dict:
     return inputs
 
 
-def profile_step(model: WavFusion, optimiser, inputs: dict) -> None:
-    """Print the parts of one step (forward hooks label the modules) and the top operators."""
+def profile_step(model: WavFusion, optimiser, inputs: dict) -> str:
+    """Print the parts of one step (forward hooks label the modules) and the top operators;
+    return a one-line summary of them."""
     from torch.profiler import ProfilerActivity, profile, record_function
 
     parts = {"text encoder": model.text_encoder, "visual encoder": model.visual_encoder}
@@ -83,10 +84,18 @@ def profile_step(model: WavFusion, optimiser, inputs: dict) -> None:
     events = profiler.key_averages()
     total = sum(e.self_cpu_time_total for e in events) / 1e6
     print(f"cached step under the profiler: {total:.2f} CPU s (self time, all operators)")
+    seconds: dict[str, float] = {}
     for event in sorted(events, key=lambda e: -e.cpu_time_total):
         if event.key.startswith(("part: ", "step: ")):
             print(f"  {event.key:48s} {event.cpu_time_total / 1e6:6.2f} s")
+            name = event.key.split(": ", 1)[1].split(": ")[-1]  # deep layers summed per part
+            seconds[name] = seconds.get(name, 0.0) + event.cpu_time_total / 1e6
     print(events.table(sort_by="self_cpu_time_total", row_limit=12, max_name_column_width=28))
+    top = sorted(events, key=lambda e: -e.self_cpu_time_total)[:4]
+    return ("profile of one cached step: " + ", ".join(
+        f"{name} {value:.2f} s" for name, value in seconds.items()) + "; top operators (self "
+        "CPU): " + ", ".join(f"{e.key} {100 * e.self_cpu_time_total / 1e6 / total:.0f} %"
+                             for e in top))
 
 
 def main() -> None:
@@ -155,8 +164,7 @@ def main() -> None:
           f"(target >= 3.0x)")
     print(f"max |logits raw - logits cached|  : {difference:.2e}  (prefix stored as fp16; "
           f"target <= 1e-4)")
-    if args.profile:
-        profile_step(model, optimiser, {**inputs, **from_prefix})
+    summary = profile_step(model, optimiser, {**inputs, **from_prefix}) if args.profile else ""
     if args.record:
         rows = [[f"training step from {name}", round(medians[name], 3), round(cpu[name], 3)]
                 for name in arms]
@@ -165,11 +173,12 @@ def main() -> None:
         record("model_step", "One training step: raw audio vs cached prefix (wav2vec2-base "
                "sizes, 9/3)", f"python benchmarks/model_step.py --batch {batch} --seconds "
                f"{args.seconds:g} --repeats {args.repeats}"
-               + (f" --threads {args.threads}" if args.threads else ""),
+               + (f" --threads {args.threads}" if args.threads else "")
+               + (" --profile" if args.profile else "") + " --record",
                ["arm", "median wall seconds", "median CPU seconds"], rows,
                notes=f"batch {batch} x {args.seconds:g} s, 20 text tokens, 16 face frames, "
                f"{trainable / 1e6:.1f} M trainable; fused AdamW; the mixed batch lacks text, "
-               "video or both in three rows of four.")
+               "video or both in three rows of four. " + summary)
     if difference > 1e-4:
         raise SystemExit("FAIL: cached and raw logits differ by more than 1e-4")
 
