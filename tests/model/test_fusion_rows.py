@@ -124,3 +124,14 @@ def test_absent_rows_are_not_computed():
         )
     layer(*_inputs(MIXES["mixed"]))  # rows: both, video only, text only, neither
     assert seen == {"text_attention": 2, "visual_attention": 2, "gate": 1, "self_attention": 1}
+
+
+@pytest.mark.parametrize("mix", MIXES, ids=list(MIXES))
+def test_every_mix_runs_under_mixed_precision(mix):
+    """bf16 autocast (Lightning's `--precision bf16-mixed`): float32 audio, bf16 projections."""
+    torch.manual_seed(0)
+    layer = GatedCrossModalAttention(_Attention(), 2, 0.0, TEXT_DIM, VISUAL_DIM).train()
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        fused, _ = layer(*_inputs(MIXES[mix]))
+    fused.float().sum().backward()
+    assert torch.isfinite(fused).all()

@@ -107,3 +107,15 @@ def test_lvc_stem_is_a_quarter_width_bottleneck_with_a_normalised_shortcut():
     assert not lvc.stem.expand.relu and not lvc.stem.shortcut.relu
     assert isinstance(lvc.stem.shortcut.norm, MaskedBatchNorm1d)
     assert lvc.stem.reduce.norm.eps == 1e-6 and lvc.projection.norm.eps == 1e-5
+
+
+def test_lvc_trains_under_mixed_precision():
+    """bf16 autocast: the masked BatchNorm keeps its statistics in float32."""
+    lvc = LearnableVisualCenter(in_dim=40, width=8, codewords=8).train()
+    mask = torch.ones(3, 6, dtype=torch.bool)
+    mask[1, 4:] = False
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        output = lvc(torch.randn(3, 6, 40), mask)
+    output.float().sum().backward()
+    assert lvc.stem.reduce.norm.running_mean.dtype == torch.float32
+    assert torch.isfinite(lvc.stem.reduce.norm.running_mean).all()

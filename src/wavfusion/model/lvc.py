@@ -33,6 +33,8 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
         """values: (batch, channels, time); mask: (batch, time) bool."""
         if not self.training:
             return super().forward(values)
+        # Statistics in float32, as BatchNorm keeps them, also under autocast (bf16 / fp16).
+        dtype, values = values.dtype, values.float()
         weights = mask.unsqueeze(1).to(values.dtype)  # (batch, 1, time)
         count = weights.sum().clamp(min=1.0)
         mean = (values * weights).sum(dim=(0, 2)) / count
@@ -44,7 +46,7 @@ class MaskedBatchNorm1d(nn.BatchNorm1d):
                 self.running_var.lerp_(unbiased, self.momentum)
                 self.num_batches_tracked += 1
         normalized = (values - mean[None, :, None]) / torch.sqrt(variance[None, :, None] + self.eps)
-        return normalized * self.weight[None, :, None] + self.bias[None, :, None]
+        return (normalized * self.weight[None, :, None] + self.bias[None, :, None]).to(dtype)
 
 
 class MaskedConvNorm(nn.Module):
