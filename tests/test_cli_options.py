@@ -46,23 +46,36 @@ def test_lightning_devices():
         lightning_devices("cuda:1", 2, cuda_available=True)
 
 
-@pytest.mark.parametrize("command", ["extract", "train", "evaluate", "cv", "ablate", "predict"])
+@pytest.mark.parametrize("command", ["extract", "evaluate", "predict"])
 def test_every_compute_command_takes_device_and_threads(command):
     parser = build_parser()
     required = {"extract": ["--manifest", "m", "--out", "o"],
                 "evaluate": ["--model", "r", "--manifest", "m"],
-                "predict": ["clip.wav", "--model", "r"]}.get(command,
-                                                            ["--manifest", "m", "--out", "o"])
+                "predict": ["clip.wav", "--model", "r"]}[command]
     args = parser.parse_args([command, *required, "--device", "cpu", "--threads", "1"])
     assert (args.device, args.threads) == ("cpu", 1)
     assert parser.parse_args([command, *required]).device == "auto"
+
+
+@pytest.mark.parametrize("command", ["train", "cv", "ablate"])
+def test_training_commands_take_device_and_threads(command):
+    """train / cv / ablate parse their own options (config files, training/config_cli.py)."""
+    from wavfusion.training import config_cli as options
+
+    required = ["--manifest", "m", "--out", "o"]
+    parsed = options.parse(command, [*required, "--device", "CPU", "--threads", "1"])
+    assert (parsed.device, parsed.threads) == ("cpu", 1)
+    assert options.parse(command, required).device == "auto"
+    with pytest.raises(SystemExit):
+        options.parse(command, [*required, "--device", "gpu"])
 
 
 def test_train_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for shown in ("(default: 12)", "(default: 0.001)", "(default: 16)", "(default: auto)"):
+    for shown in ("default: 12)", "default: 0.001)", "default: 16)", "default: auto)",
+                  "default: cosine)", "default: val_wf1)"):
         assert shown in text
 
 

@@ -115,9 +115,11 @@ def register(subparsers) -> None:
         "or video file FFmpeg reads (video: its audio track and sampled face frames). Prints "
         "one JSON object per file: label, probabilities, modalities used and missing, mean "
         "fusion gate per deep layer, timings. A missing transcript or video: predicted from "
-        "what is there, and said so.")
+        "what is there, and said so. Read RUN/README.md first, the run's model card: the data "
+        "and labels it was trained on, its scores, intended use and limits.")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
-    parser.add_argument("--model", type=Path, required=True, help="a run folder")
+    parser.add_argument("--model", type=Path, required=True,
+                        help="a run folder (its README.md is the model card)")
     text = parser.add_mutually_exclusive_group()
     text.add_argument("--transcript", help="what is said in FILE (one file)")
     text.add_argument("--transcripts", type=Path, metavar="CSV",

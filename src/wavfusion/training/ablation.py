@@ -135,6 +135,7 @@ def run_identity(run: PlannedRun, settings: TrainSettings) -> dict[str, Any]:
     changes its numbers."""
     values = {name: getattr(settings, name) for name in (
         "epochs", "batch_size", "learning_rate", "weight_decay", "patience",
+        "backbone_lr_scale", "warmup", "schedule", "label_smoothing", "ema", "select",
         "class_weighting", "accumulate", "precision", "raw_audio")}
     return {"manifest": str(settings.manifest), "seed": run.seed,
             "model": run.config.to_dict(), **values}
@@ -163,7 +164,8 @@ def run_ablations(settings: TrainSettings, tables: list[int], seeds: list[int], 
     announce(f"ablate: tables {', '.join(map(str, tables))}; seeds {seeds}; {len(plan)} runs "
              f"({sum(len(run.rows) for run in plan)} table rows)")
     base_cache = extract_base_cache(manifest, resolved(settings.model),
-                                    settings.cache or out / "cache", settings.progress)
+                                    settings.cache or out / "cache", settings.progress,
+                                    settings.extraction)
     caches = cache_folders(base_cache, manifest, [run.config for run in plan], out, announce)
     results: dict[str, dict[str, Any]] = {}
     failed: list[dict[str, str]] = []

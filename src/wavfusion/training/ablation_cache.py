@@ -24,6 +24,7 @@ from wavfusion.features.audio import AudioPrefix, backbone_depth, prefix_model
 from wavfusion.features.cache import FeatureCache
 from wavfusion.features.extract import prepare_folder
 from wavfusion.features.identity import compute_settings, recorded_identities
+from wavfusion.features.settings import ExtractionOptions
 from wavfusion.features.store import PARTS_FOLDER, complete_part_names, read_part, write_part
 from wavfusion.training.features import open_or_extract_cache
 
@@ -41,11 +42,13 @@ def shallow_depth(config: WavFusionConfig) -> int:
 
 
 def extract_base_cache(manifest: Manifest, config: WavFusionConfig, folder: Path,
-                       progress: bool = True) -> FeatureCache:
+                       progress: bool = True, options: ExtractionOptions | None = None
+                       ) -> FeatureCache:
     """Open the cache in `folder`, extracting first what is missing with `config`'s prefix
-    (audio is always part of it: one cache then serves every modality subset)."""
+    (audio is always part of it: one cache then serves every modality subset); `options`:
+    the frozen text and image encoders (default: the offline ones)."""
     cache, _ = open_or_extract_cache(manifest, prefix_model(config), folder, False,
-                                     progress=progress)
+                                     progress=progress, options=options)
     return cache
 
 

@@ -54,6 +54,12 @@ class WeightAverage(L.Callback):
     def on_validation_end(self, trainer, module) -> None:
         self._swap_out(module)
 
+    def state_dict(self) -> dict[str, dict[str, torch.Tensor]]:  # part of last.ckpt (resume)
+        return {"average": self.average}
+
+    def load_state_dict(self, state_dict: dict[str, dict[str, torch.Tensor]]) -> None:
+        self.average = dict(state_dict["average"])
+
     def on_fit_end(self, trainer, module) -> None:
         self._swap_in(module)
         self.raw = None  # the average stays

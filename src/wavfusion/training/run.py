@@ -1,17 +1,18 @@
 """`wavfusion train` / `evaluate`: one run = manifest + cache + settings -> a RUN folder.
 
 RUN/ holds config.json + model.safetensors (the best validation weighted-F1 weights),
-metrics.json (val and test), confusion.png, logs/ (CSV; TensorBoard when installed),
-run.json (every setting) and command.txt (the exact command line).
+metrics.json (val and test), confusion.png, README.md (the model card, card.py), logs/ (CSV;
+TensorBoard when installed), run.json (every setting), command.txt (the exact command line)
+and, while training, last.ckpt (the state after the last finished epoch, checkpoint.py).
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import json
 import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,14 @@ from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.features.settings import CacheSettings
 from wavfusion.quiet import quiet_third_party
 from wavfusion.training.averaging import WeightAverage
+from wavfusion.training.card import write_model_card
+from wavfusion.training.checkpoint import (
+    EpochCheckpoint,
+    checkpoint_path,
+    fit_arguments,
+    keep_earlier_log,
+    remove_checkpoint,
+)
 from wavfusion.training.datamodule import EmotionDataModule
 from wavfusion.training.dataset import label_names
 from wavfusion.training.features import open_or_extract_cache, report_left_out, usable_rows
@@ -33,38 +42,7 @@ from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.module import WavFusionModule, predict
 from wavfusion.training.recipe import SELECTIONS
 from wavfusion.training.reports import plot_confusion, write_json
-
-
-@dataclass
-class TrainSettings:
-    """Everything a run needs besides the model's own WavFusionConfig."""
-
-    manifest: Path
-    out: Path
-    cache: Path | None = None  # default: RUN/cache, extracted on first use
-    epochs: int = 12  # the cosine schedule ends at the last step of the last epoch
-    batch_size: int = 16
-    learning_rate: float = 1e-3  # of the new modules; see backbone_lr_scale
-    weight_decay: float = 0.01
-    patience: int = 0  # early stopping on `select`'s metric (0: none, the schedule runs out)
-    backbone_lr_scale: float = 0.1  # LR multiplier of the pretrained deep-layer weights
-    warmup: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
-    schedule: str = "cosine"  # after warm-up: constant, cosine or linear decay to 0
-    label_smoothing: float = 0.0  # of the training cross-entropy
-    ema: float = 0.0  # EMA decay per step of the weights validated and kept (0: off)
-    select: str = "val_wf1"  # the epoch kept: best val_wf1, lowest val_loss, or last
-    seed: int = 0
-    class_weighting: bool = False  # inverse-frequency weights in the cross-entropy
-    accumulate: int = 1
-    precision: str = "32-true"
-    accelerator: str = "cpu"
-    devices: int | str = 1
-    strategy: str = "auto"
-    num_workers: int = 0
-    raw_audio: bool = False  # decode and run the frozen prefix every step (no audio cache)
-    progress: bool = True
-    probe: bool = False  # also run `wavfusion probe` on the same cache and splits (RUN/probe)
-    model: WavFusionConfig = field(default_factory=WavFusionConfig)
+from wavfusion.training.settings import TrainSettings
 
 
 class BestWeights(L.Callback):
@@ -77,6 +55,7 @@ class BestWeights(L.Callback):
         self.select = select
         self.best_score = -1.0
         self.best_epoch = -1
+        self.best_loss = float("inf")
         self.state: dict[str, torch.Tensor] | None = None
         self.epochs_validated = 0
 
@@ -91,7 +70,26 @@ class BestWeights(L.Callback):
         if better:
             self.best_score, self.best_epoch = score, trainer.current_epoch
             self.best_loss = loss
-            self.state = {k: v.detach().cpu().clone() for k, v in module.model.state_dict().items()}
+            # the frozen prefix never changes: only what trains (and buffers) is kept
+            frozen = {name for name, p in module.model.named_parameters() if not p.requires_grad}
+            self.state = {k: v.detach().cpu().clone() for k, v in module.model.state_dict().items()
+                          if k not in frozen}
+
+    def state_dict(self) -> dict[str, Any]:  # part of last.ckpt (resume)
+        return {"best_score": self.best_score, "best_epoch": self.best_epoch,
+                "best_loss": self.best_loss,
+                "epochs_validated": self.epochs_validated, "state": self.state}
+
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        self.best_score = state_dict["best_score"]
+        self.best_epoch = state_dict["best_epoch"]
+        self.best_loss = state_dict["best_loss"]
+        self.epochs_validated = state_dict["epochs_validated"]
+        self.state = state_dict["state"]
+
+    def restore(self, model: WavFusion) -> None:
+        """Load the kept weights into `model` (whose frozen prefix is the one trained)."""
+        model.load_state_dict({**model.state_dict(), **self.state})
 
 
 def _class_weights(rows: list[ManifestRow], labels: list[str]) -> list[float]:
@@ -105,6 +103,9 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     """Train, keep the best validation model, evaluate it on val and test; returns metrics.
     `rows` overrides the manifest's rows (cross-validation folds reassign `split`)."""
     quiet_third_party()
+    finished = finished_run(settings)
+    if finished is not None:  # --resume of a run that has finished: its numbers
+        return finished
     manifest = manifest or read_manifest(settings.manifest)
     rows = [r for r in (rows if rows is not None else manifest.rows)
             if label_problem(r.label) is None]
@@ -117,7 +118,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     model = WavFusion(config)
     cache, raw_audio = open_or_extract_cache(
         manifest, model, settings.cache or settings.out / "cache", settings.raw_audio,
-        progress=settings.progress, rows=rows,
+        progress=settings.progress, options=settings.extraction, rows=rows,
     )
     rows, left_out = usable_rows(manifest, rows, cache)
     report_left_out(left_out, settings.out)
@@ -134,20 +135,24 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     bar = [EpochBar()] if settings.progress else []
     # Log every 5 batches, or once per epoch when an epoch is shorter (Lightning warns then).
     log_every = max(1, min(5, -(-len(data.datasets["train"]) // settings.batch_size)))
+    resume_from = fit_arguments(settings.out, settings.resume)
+    if resume_from:
+        keep_earlier_log(settings.out)
     trainer = L.Trainer(
         max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
         strategy=_strategy(settings.strategy), precision=settings.precision,
         accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
-        callbacks=_callbacks(settings, best, [EpochLines(), *bar]),
+        callbacks=[*_callbacks(settings, best, [EpochLines(), *bar]),
+                   EpochCheckpoint(settings.out)],
         logger=_loggers(settings.out), enable_progress_bar=settings.progress,
         enable_model_summary=False, log_every_n_steps=log_every, num_sanity_val_steps=0,
         deterministic="warn",
     )
-    _fit_keeping_best_on_interrupt(trainer, module, data, best)
+    _fit_keeping_best_on_interrupt(trainer, module, data, best, resume_from)
     if not trainer.is_global_zero:
         return {}
     if best.state is not None:
-        model.load_state_dict(best.state)
+        best.restore(model)
         print(f"kept epoch {best.best_epoch + 1} of {best.epochs_validated} run (best val WF1 "
               f"{best.best_score:.1f})")
     model.save_pretrained(settings.out)
@@ -155,11 +160,30 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
                "interrupted": trainer.interrupted}
     train_rows = [row for row in rows if row.split == "train"]
     results.update(evaluate_splits(model, data, labels, settings.out, train_rows=train_rows))
-    _write_run_record(settings, model.config, raw_audio, cache.settings, effective)
+    _write_run_record(settings, model.config, raw_audio, cache.settings, effective, results)
     baseline = _probe_baseline(settings, manifest, rows, cache.folder)
     if baseline is not None:
         results["probe"] = baseline
+    write_model_card(settings, model.config, cache.settings, rows, results)
+    if not trainer.interrupted:  # an interrupted run keeps last.ckpt: --resume continues it
+        remove_checkpoint(settings.out)
     return results
+
+
+def finished_run(settings: TrainSettings) -> dict[str, Any] | None:
+    """With settings.resume: the results of a run in settings.out that finished (run.json
+    records them and no last.ckpt is left), else None."""
+    if not settings.resume or checkpoint_path(settings.out).is_file():
+        return None
+    try:
+        record = json.loads((settings.out / "run.json").read_text(encoding="utf-8"))
+        metrics = json.loads((settings.out / "metrics.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    result = record.get("result")
+    if not result or result.get("interrupted"):
+        return None
+    return {**result, **metrics}
 
 
 def _probe_baseline(settings: TrainSettings, manifest: Manifest, rows: list[ManifestRow],
@@ -191,11 +215,13 @@ def _callbacks(settings: TrainSettings, best: BestWeights,
     return callbacks
 
 
-def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestWeights) -> None:
-    """trainer.fit; on Ctrl-C (Lightning then exits) the best epoch so far is kept, saved and
-    evaluated like a finished run, instead of hours of training being lost."""
+def _fit_keeping_best_on_interrupt(trainer: L.Trainer, module, data, best: BestWeights,
+                                   arguments: dict[str, Any]) -> None:
+    """trainer.fit (`arguments`: the checkpoint to resume from, if any); on Ctrl-C (Lightning
+    then exits) the best epoch so far is kept, saved and evaluated like a finished run,
+    instead of hours of training being lost."""
     try:
-        trainer.fit(module, datamodule=data)
+        trainer.fit(module, datamodule=data, **arguments)
     except SystemExit:
         if not trainer.interrupted or best.state is None:
             raise
@@ -274,7 +300,8 @@ def _loggers(out: Path) -> list:
 
 
 def _write_run_record(settings: TrainSettings, config: WavFusionConfig, raw_audio: bool,
-                      features: CacheSettings, effective_modalities: list[str]) -> None:
+                      features: CacheSettings, effective_modalities: list[str],
+                      results: dict[str, Any]) -> None:
     """run.json: every setting (`model`: the config as trained, labels filled in), plus
     `features`, the CacheSettings of the frozen features the model was trained on (encoder
     names and fingerprints, frame sampling, ...): what `wavfusion predict` needs to encode a
@@ -283,6 +310,7 @@ def _write_run_record(settings: TrainSettings, config: WavFusionConfig, raw_audi
     record["raw_audio"] = raw_audio
     record["effective_modalities"] = effective_modalities  # enabled and present in some row
     record["features"] = features.to_dict()
+    record["result"] = {k: results[k] for k in ("best_epoch", "epochs_run", "interrupted")}
     write_json(settings.out / "run.json", {k: str(v) if isinstance(v, Path) else v
                                            for k, v in record.items()})
     command = " ".join(shlex.quote(part) for part in ["wavfusion", *sys.argv[1:]])
