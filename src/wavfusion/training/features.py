@@ -7,8 +7,11 @@ encoders or settings is refused (StaleCacheError), never silently read.
 
 from __future__ import annotations
 
+import random
+from contextlib import contextmanager
 from pathlib import Path
 
+import numpy as np
 import torch
 
 LEFT_OUT_FILE = "left-out.csv"
@@ -24,7 +27,15 @@ def open_or_extract_cache(
     """Returns (FeatureCache, raw_audio): raw_audio is True when audio must be decoded and
     run through the prefix at every step (asked for, or the cache stores no audio because
     the prefix trains). `rows` (default: all of the manifest's) missing from the cache, or
-    edited since they were cached, are extracted first (resumable); the others are reused."""
+    edited since they were cached, are extracted first (resumable); the others are reused.
+    The random generators are left as they were (random_state_kept)."""
+    with random_state_kept():
+        return _open_or_extract_cache(manifest, model, folder, raw_audio, progress, options,
+                                      rows)
+
+
+def _open_or_extract_cache(manifest: Manifest, model, folder: Path, raw_audio: bool,
+                           progress: bool, options, rows: list[ManifestRow] | None):
     from wavfusion.backbones.image import ImageFeatureEncoder
     from wavfusion.backbones.text import TextFeatureEncoder
     from wavfusion.features.audio import AudioPrefix
@@ -61,6 +72,19 @@ def open_or_extract_cache(
         cache = FeatureCache.open(folder)
     _refuse_if_stale(cache, model, options)
     return cache, raw_audio or not cache.settings.audio_stored
+
+
+@contextmanager
+def random_state_kept():
+    """Run a block without moving the torch, numpy and Python random generators: importing
+    and building the frozen encoders for an extraction draws from torch's, and a run that
+    extracted its features first would otherwise train differently from one that read them
+    from the cache."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    with torch.random.fork_rng(devices=[]):
+        yield
+    random.setstate(python_state)
+    np.random.set_state(numpy_state)
 
 
 def _rows_to_extract(manifest: Manifest, rows: list[ManifestRow], cache) -> list[ManifestRow]:
