@@ -39,8 +39,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.data.datasets.labels import LABEL_SETS
 from wavfusion.data.media import load_audio
@@ -106,6 +104,8 @@ def agreement(predictor: Predictor, segments: list[dict], spans: list,
 
 
 def save_model(folder: Path) -> Path:
+    import torch
+
     torch.manual_seed(0)
     WavFusion(WavFusionConfig(labels=list(LABEL_SETS["ravdess"]), num_classes=8)
               ).save_pretrained(folder)
@@ -180,6 +180,8 @@ def main() -> None:
     parser.add_argument("--rss-of", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--run", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
+    import torch  # after wavfusion, which sets torch's OpenMP wait policy before it loads
+
     torch.set_num_threads(args.threads)
     if args.rss_of is not None:
         rss_child(args.rss_of, args.run)
