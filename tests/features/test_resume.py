@@ -45,7 +45,7 @@ def test_killed_extraction_resumes_to_a_bit_identical_cache(
             process.send_signal(signal.SIGKILL)  # no cleanup handler runs
             break
         time.sleep(0.01)
-    try:  # returns once every holder of the pipe is gone: decoding workers die too
+    try:  # returns once every holder of the pipe is gone
         output = process.communicate(timeout=TIMEOUT)[0].decode(errors="replace")
     finally:
         with contextlib.suppress(ProcessLookupError):

@@ -89,7 +89,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     run.add_argument("--batch-size", type=int, default=DEFAULT_BATCH_SIZE,
                      help="clips per audio forward, length-bucketed (default %(default)s)")
     run.add_argument("--workers", type=int, default=DEFAULT_WORKERS,
-                     help="decoding processes, 0 = decode in the main process (default %(default)s)")
+                     help="decoding threads, 0 = decode in the main thread (default %(default)s)")
     run.add_argument("--shard-index", type=int, help="this process's shard, 0-based")
     run.add_argument("--num-shards", type=int, help="number of shards (processes, GPUs)")
     run.add_argument("--part-size", type=int, default=DEFAULT_PART_SIZE,

@@ -1,6 +1,6 @@
 """`wavfusion extract`: run the frozen encoders over a manifest into a feature cache.
 
-Per part of the plan (see plan.py): decode its rows in DataLoader worker processes (the next
+Per part of the plan (see plan.py): decode its rows in worker threads (the next
 part decodes while this one computes), then
 - audio: Eq 7, the frozen prefix, in length-bucketed batches (audio.py), float16;
 - text: Eq 5, per-token features of the transcript, rows without one get none;
@@ -11,17 +11,15 @@ out and reported with its reason; nothing else is lost.
 
 from __future__ import annotations
 
-import ctypes
 import itertools
-import signal
-import sys
 import time
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from wavfusion.atomic import write_bytes
@@ -59,7 +57,6 @@ from wavfusion.features.store import (
 )
 
 PREFETCH_PARTS = 1  # parts decoded ahead of the one being encoded
-PR_SET_PDEATHSIG = 1  # prctl option, <linux/prctl.h>
 
 
 @dataclass
@@ -188,49 +185,32 @@ def prepare_folder(out: Path, settings: CacheSettings, part_size: int) -> int:
     return part_size
 
 
-class RowDecoder(Dataset):
-    """Item i = row i decoded (a DecodedRow, errors included): what DataLoader workers run.
-
-    Decoding runs in worker *processes*: they also hold the GIL-bound parts of decoding
-    (Python, numpy) off the encoding process, and die with it. (Threads would now be safe
-    too: the face detector is one OpenCV CascadeClassifier per thread, wavfusion.data.faces.)"""
-
-    def __init__(self, manifest: Manifest, rows: list[ManifestRow], options: ExtractionOptions):
-        self.manifest, self.rows, self.options = manifest, rows, options
-
-    def __len__(self) -> int:
-        return len(self.rows)
-
-    def __getitem__(self, index: int) -> DecodedRow:
-        return decode_row(self.manifest, self.rows[index], self.options)
-
-
-def _as_is(item: DecodedRow) -> DecodedRow:
-    return item
-
-
-def _die_with_parent(worker_id: int) -> None:
-    """Linux: a decoding worker gets SIGKILL when the extraction process dies, even by
-    SIGKILL (else it can block forever on a full pipe, orphaned). Elsewhere: no-op."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
 def decoded_rows(
     manifest: Manifest, rows: list[ManifestRow], options: ExtractionOptions, workers: int,
     ahead: int,
 ) -> Iterator[DecodedRow]:
-    """`rows` decoded, in order, by `workers` processes (0: in this one) that keep up to
-    about `ahead` rows decoded ahead of the consumer."""
-    dataset = RowDecoder(manifest, rows, options)
+    """`rows` decoded, in order, by `workers` threads (0: in this one) that keep up to about
+    `ahead` rows decoded ahead of the consumer.
+
+    Threads, not forked processes: a process forked while torch's, onnxruntime's or
+    CTranslate2's thread pools run can inherit a held lock and hang for ever; FFmpeg
+    decoding and OpenCV release the GIL, and the face detector is one CascadeClassifier per
+    thread (wavfusion.data.faces). Closing the iterator cancels what has not started."""
     if workers == 0 or not rows:
-        yield from (dataset[index] for index in range(len(dataset)))
+        yield from (decode_row(manifest, row, options) for row in rows)
         return
-    loader = DataLoader(dataset, batch_size=None, shuffle=False, num_workers=workers,
-                        collate_fn=_as_is, prefetch_factor=max(2, -(-ahead // workers)),
-                        worker_init_fn=_die_with_parent)
-    yield from loader
+    pool = ThreadPoolExecutor(workers, thread_name_prefix="decode")
+    waiting = iter(rows)
+    pending = deque(pool.submit(decode_row, manifest, row, options)
+                    for row in itertools.islice(waiting, max(1, ahead)))
+    try:
+        while pending:
+            decoded = pending.popleft().result()
+            for row in itertools.islice(waiting, 1):
+                pending.append(pool.submit(decode_row, manifest, row, options))
+            yield decoded
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _start(

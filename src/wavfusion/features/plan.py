@@ -35,7 +35,7 @@ DEFAULT_PART_SIZE = 32
 1,000 files."""
 
 DEFAULT_BATCH_SIZE = 8  # clips per audio forward
-DEFAULT_WORKERS = 2  # decoding processes
+DEFAULT_WORKERS = 2  # decoding threads
 
 log = logging.getLogger(__name__)
 
