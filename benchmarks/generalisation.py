@@ -176,7 +176,7 @@ def record_table(entries: list[dict], command: str, default: str = "default") ->
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(
-        "WAVFUSION_SHARED_DATA", DEFAULT_DATA)))
+        "WAVFUSION_DATA", DEFAULT_DATA)))
     parser.add_argument("--manifest", type=Path, help="RAVDESS manifest (default: prepared "
                         "into WORK from --data)")
     parser.add_argument("--cache", type=Path, help="feature cache (default: WORK/cache)")

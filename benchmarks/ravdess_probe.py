@@ -68,7 +68,7 @@ def probe(train: tuple, val: tuple, test: tuple) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(
-        "WAVFUSION_SHARED_DATA", DEFAULT_DATA)))
+        "WAVFUSION_DATA", DEFAULT_DATA)))
     parser.add_argument("--windows", default="own,padded")
     parser.add_argument("--train-every", type=int, default=1)
     parser.add_argument("--threads", type=int, default=1,

@@ -60,7 +60,7 @@ TARGET_RSS_RATIO = 1.5
 def speech_files(data: Path) -> list[Path]:
     files = sorted((data / SPEECH).glob("Actor_*/*.flac"))
     if not files:
-        raise SystemExit(f"no RAVDESS clips under {data / SPEECH} (set WAVFUSION_SHARED_DATA)")
+        raise SystemExit(f"no RAVDESS clips under {data / SPEECH} (set WAVFUSION_DATA)")
     return files[::EVERY]
 
 
@@ -163,7 +163,7 @@ def stage_cells(timings: dict) -> list:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path,
-                        default=Path(os.environ.get("WAVFUSION_SHARED_DATA", DEFAULT_DATA)))
+                        default=Path(os.environ.get("WAVFUSION_DATA", DEFAULT_DATA)))
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--threads", type=int, default=2, help="torch threads")
     parser.add_argument("--skip-transcribe", action="store_true")

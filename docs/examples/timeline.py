@@ -43,7 +43,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, required=True, help="a trained RUN folder")
     parser.add_argument("--data", type=Path, default=Path(os.environ.get(
-        "WAVFUSION_SHARED_DATA", REPO / ".." / "shared" / "data")))
+        "WAVFUSION_DATA", REPO / ".." / "shared" / "data")))
     parser.add_argument("--image", type=Path, default=REPO / "docs" / "images" / "timeline.png")
     parser.add_argument("--json", type=Path, default=REPO / "docs" / "examples" / "timeline.json")
     args = parser.parse_args()
