@@ -8,21 +8,16 @@ model faster-whisper loaded), doing what ``WhisperModel.transcribe`` does for su
 ``without_timestamps=True, temperature=0, vad_filter=False``: the same prompt, suppressed
 tokens, ``max_length`` and no-speech test (``no_speech_prob > 0.6`` and mean log-probability
 ``< -1`` gives ""). One difference: the *waveform* is zero-padded to 30 s before the log-mel,
-as OpenAI's ``whisper`` does, where faster-whisper pads the finished log-mel with zeros. On
-the 1200 RAVDESS clips (greedy) that gets 1105 right against faster-whisper's 1067, at the
-same cost (~0.65 CPU-s per clip). Longer clips go through ``WhisperModel.transcribe``
-(sliding 30-s windows). Digitally silent clips (peak below one 16-bit step) give "".
+as OpenAI's ``whisper`` does, where faster-whisper pads the finished log-mel with zeros: it
+gets more RAVDESS clips right at the same cost (docs/data.md). Longer clips go through
+``WhisperModel.transcribe`` (sliding 30-s windows). Digitally silent clips (peak below one
+16-bit step) give "".
 
-Beam 5 is the default: 1118 of the 1200 RAVDESS clips right against 1105 greedy, for about
-the same time (the 30-s encoder pass dominates). Batching
-clips does not pay on CPU (0.85 CPU-s per clip in batches of 8 against 0.66 one by one),
-so ``batch_size`` defaults to 1.
-
-Parallel workers: CTranslate2 spreads one clip over a second thread poorly here (0.32 s per
-clip with 2 threads, 0.38 with 1), so clips go to ``workers`` threads (default one per core)
-of one thread each: 0.22 s per clip on 2 cores. Files are decoded by the project's own
-PyAV decoder (1 ms for a RAVDESS FLAC). On the 1200 RAVDESS clips the whole run went from
-0.64 s to 0.24 s per clip, with the same 93.4 % match.
+Beam 5 is the default: more clips right than greedy for about the same time (the 30-s
+encoder pass dominates). Batching clips does not pay on CPU, so ``batch_size`` defaults to 1.
+CTranslate2 spreads one clip over a second thread poorly, so clips go to ``workers`` threads
+(default one per core) of one thread each. Files are decoded by the project's own PyAV
+decoder.
 
 Cache (:class:`TranscriptCache`): the key hashes the audio (resolved path + size + mtime,
 or the samples' SHA-256 for arrays), the model (``model.bin`` path + size + mtime), the

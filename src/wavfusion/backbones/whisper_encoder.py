@@ -12,11 +12,9 @@ Sources, in the order they are recognised:
 * a Hub id such as ``"openai/whisper-base"``, resolved from the local Hugging Face cache only
   (nothing is downloaded; a missing snapshot raises :class:`BackboneNotFoundError`).
 
-Conversion cost (tiny.en, 2 CPU cores shared with other jobs): converting ``model.bin`` takes
-~0.05-0.06 s (0.063 CPU-s), and the whole load ~0.07 s; from a cached safetensors copy the
-load takes ~0.015 s. Both are dwarfed by importing ``transformers`` (~3 s). So the default
-converts at load, and ``cache=True`` (worth it for large checkpoints, whose conversion grows
-with their size) keeps a safetensors copy, see :mod:`wavfusion.backbones.conversion_cache`.
+Converting a CTranslate2 ``model.bin`` is fast next to importing ``transformers``, so the
+default converts at load; ``cache=True`` (worth it for large checkpoints, whose conversion
+grows with their size) keeps a safetensors copy, see :mod:`wavfusion.backbones.conversion_cache`.
 PyTorch pickles (``pytorch_model.bin``) are never read.
 """
 

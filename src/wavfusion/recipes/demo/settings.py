@@ -1,17 +1,13 @@
-"""What `wavfusion demo` runs: one dataclass, its defaults sized for 10 minutes on 2 CPU cores.
+"""What `wavfusion demo` runs: one dataclass, its defaults sized for a few minutes on a laptop.
 
-The defaults were chosen from measured costs (README "The demo": about 7 min in all on 2
-shared cores): extracting the features is the largest fixed cost (120 s, mostly
-EfficientNet-Lite0 on 16 face crops per video); a training run of 6 epochs takes about 17 s
-with one fusion layer, 34 s with three, 3 s for the concat baseline. So the demo trains the
-3/1 split of the bundled Whisper tiny.en (one deep fusion layer), compares it with the concat
-baseline and each single modality over `seeds` seeds, and runs the paper's Tables 3-6 once
-(`ablation_seeds`).
+The defaults follow the costs: extracting the features is the largest fixed cost (mostly
+EfficientNet-Lite0 on the face crops), a training run with one fusion layer is cheap, so the
+demo trains the 3/1 split of the bundled Whisper tiny.en (one deep fusion layer), compares it
+with the concat baseline and each single modality over `seeds` seeds, and runs the paper's
+Tables 3-6 once (`ablation_seeds`).
 
 Torch runs on one CPU thread by default: these models are small, and on a machine shared with
-other jobs, two spinning threads per process cost far more than they gain (measured under
-load: a 4-epoch run of the full model took 270 CPU-s on torch's two threads, a 3-epoch run
-of the same model and clips 7 CPU-s on one).
+other jobs a second thread per process costs more than it gains.
 """
 
 from __future__ import annotations
@@ -62,8 +58,8 @@ class DemoSettings:
 
     @classmethod
     def quick(cls, **changes: Any) -> DemoSettings:
-        """A smaller run to try the pipeline (1 min 50 s measured, against 7 min): fewer clips, one
-        seed, Tables 3 and 6 only. Numbers from it say little."""
+        """A smaller run to try the pipeline: fewer clips, one seed, Tables 3 and 6 only.
+        Numbers from it say little."""
         values: dict[str, Any] = {"per_class": 16, "epochs": 4, "seeds": 1, "tables": (3, 6)}
         return cls(**{**values, **changes})
 
