@@ -81,10 +81,12 @@ def random_state_kept():
     extracted its features first would otherwise train differently from one that read them
     from the cache."""
     python_state, numpy_state = random.getstate(), np.random.get_state()
-    with torch.random.fork_rng(devices=[]):
-        yield
-    random.setstate(python_state)
-    np.random.set_state(numpy_state)
+    try:
+        with torch.random.fork_rng(devices=[]):
+            yield
+    finally:  # also when the extraction fails: the caller's generators are as they were
+        random.setstate(python_state)
+        np.random.set_state(numpy_state)
 
 
 def _rows_to_extract(manifest: Manifest, rows: list[ManifestRow], cache) -> list[ManifestRow]:
