@@ -56,18 +56,39 @@ RECIPES = {
                     "warmup": 0.1, "schedule": "cosine", "patience": 0, "dropout": 0.3},
     "cosine-3e-4": {"epochs": 12, "learning_rate": 3e-4, "backbone_lr_scale": 0.3,
                     "warmup": 0.1, "schedule": "cosine", "patience": 0},
+    "cosine-e40": {"epochs": 40, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
+                   "warmup": 0.1, "schedule": "cosine", "patience": 0},
+    # epochs by steps: at least this many optimiser steps (fold S: 15 steps an epoch)
+    "steps600": {"epochs": 12, "min_steps": 600, "learning_rate": 1e-3,
+                 "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
+    "steps1000": {"epochs": 12, "min_steps": 1000, "learning_rate": 1e-3,
+                  "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
+    "steps600-mask": {"epochs": 12, "min_steps": 600, "learning_rate": 1e-3,
+                      "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+                      "patience": 0, "time_mask": 0.1, "channel_mask": 0.1},
 }
 
 
 class TestCurve(L.Callback):
-    """Test WF1 at every validation (measurement only), with the val metrics beside it."""
+    """Test WF1 at every `every`-th validation and the last (measurement only), with the val
+    metrics beside it; `cpu` counts its own CPU seconds, left out of a run's cost."""
 
-    def __init__(self) -> None:
+    def __init__(self, every: int = 1) -> None:
         self.curve: list[dict] = []
+        self.every = every
+        self.cpu = 0.0
 
     def on_validation_end(self, trainer, module) -> None:
-        if trainer.sanity_checking:
+        last = trainer.current_epoch + 1 == trainer.max_epochs
+        if trainer.sanity_checking or (trainer.current_epoch % self.every and not last):
             return
+        started = cpu_seconds()
+        try:
+            self._measure(trainer, module)
+        finally:
+            self.cpu += cpu_seconds() - started
+
+    def _measure(self, trainer, module) -> None:
         data = trainer.datamodule
         probabilities, truth, _ = predict(module.model, data.loader("test"))
         from wavfusion.training.metrics import classification_metrics
@@ -95,14 +116,15 @@ def cpu_seconds() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run_one(manifest, cache: Path, work: Path, recipe: str, fold: str, seed: int) -> dict:
+def run_one(manifest, cache: Path, work: Path, recipe: str, fold: str, seed: int,
+            curve_every: int = 1) -> dict:
     changes = dict(RECIPES[recipe])
     base = TrainSettings(manifest=manifest.path, out=work / "runs" / f"{recipe}-{fold}-{seed}",
                          cache=cache, seed=seed, progress=False)
     model_changes = {k: changes.pop(k) for k in list(changes) if k in ("dropout",)}
     settings = dataclasses.replace(base, **changes,
                                    model=dataclasses.replace(base.model, **model_changes))
-    curve = TestCurve()
+    curve = TestCurve(curve_every)
     original = training_run._callbacks
 
     def with_curve(*args):
@@ -119,7 +141,8 @@ def run_one(manifest, cache: Path, work: Path, recipe: str, fold: str, seed: int
     return {"recipe": recipe, "fold": fold, "seed": seed, "settings": RECIPES[recipe],
             "test_wf1": results["test"]["weighted_f1"], "val_wf1": results["val"]["weighted_f1"],
             "best_epoch": results["best_epoch"], "epochs_run": results["epochs_run"],
-            "cpu_min": (cpu_seconds() - start_cpu) / 60,
+            "cpu_min": (cpu_seconds() - start_cpu - curve.cpu) / 60,
+            "curve_cpu_min": curve.cpu / 60,
             "wall_min": (time.perf_counter() - start) / 60, "curve": curve.curve}
 
 
@@ -185,6 +208,8 @@ def main() -> None:
     parser.add_argument("--folds", default="A,B")
     parser.add_argument("--seeds", default="0,1,2")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--curve-every", type=int, default=1, help="test WF1 every N epochs "
+                        "(and the last); its CPU time is left out of a run's cost")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--as-default", default="default", help="the recipe whose runs "
                         "--record reports as the default (one with the same settings)")
@@ -215,7 +240,7 @@ def main() -> None:
                 if (recipe, fold, seed) in {(e["recipe"], e["fold"], e["seed"])
                                             for e in load(path)}:
                     continue
-                entry = run_one(manifest, cache, args.work, recipe, fold, seed)
+                entry = run_one(manifest, cache, args.work, recipe, fold, seed, args.curve_every)
                 with path.open("a") as stream:
                     stream.write(json.dumps(entry) + "\n")
                 print(f"{recipe} fold {fold} seed {seed}: test WF1 {entry['test_wf1']:.2f} "

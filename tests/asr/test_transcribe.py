@@ -14,7 +14,7 @@ import pytest
 
 import wavfusion.asr.transcribe as transcribe_module
 from tests.backbones.conftest import require_package, speech_like
-from wavfusion.asr.transcribe import transcribe
+from wavfusion.asr.transcribe import DecodingSettings, transcribe
 from wavfusion.backbones.errors import BackboneFormatError
 from wavfusion.data.errors import MediaError
 
@@ -159,6 +159,20 @@ def ravdess_clips(shared_data: Path) -> list[Path]:
     return clips
 
 
+def test_short_windows_fit_the_clip_and_are_cached_apart(tmp_path, stand_in):
+    seconds = [np.zeros(round(s * 16_000), np.float32) for s in (5.0, 12.3, 30.0)]
+    assert [transcribe_module.window_samples([w], 10) for w in seconds] == [
+        160_000, 208_000, 480_000]  # 10 s, or the clip rounded up to the second; 30 s at most
+    assert transcribe_module.window_samples(seconds[:1], 30) == 480_000
+    assert DecodingSettings().key_fields() == ["en", 5]  # the keys made before windows existed
+    clip = [write_wav(tmp_path / "a.wav", speech_like(1.0, seed=0))]
+    cache_file = tmp_path / "t.jsonl"
+    transcribe(clip, model_folder=stand_in.folder, cache_file=cache_file, window_seconds=10)
+    transcribe(clip, model_folder=stand_in.folder, cache_file=cache_file, window_seconds=10)
+    transcribe(clip, model_folder=stand_in.folder, cache_file=cache_file)
+    assert [call.window_seconds for call in stand_in.calls] == [10, 30]
+
+
 def statement(clip: Path) -> str:
     return RAVDESS_STATEMENTS[clip.stem.split("-")[4]]
 
@@ -169,6 +183,8 @@ def test_bundled_model_transcribes_one_ravdess_clip(shared_data, tmp_path):
     clip = shared_data / "ravdess-speech-16k" / "Actor_01" / "03-01-01-01-01-01-01.flac"
     (text,) = transcribe([clip], cache_file=tmp_path / "t.jsonl")
     assert words(text) == words(statement(clip))
+    (short,) = transcribe([clip], cache_file=tmp_path / "t.jsonl", window_seconds=10)
+    assert words(short) == words(statement(clip))  # timestamps dropped, no repeated sentence
 
 
 def test_silence_and_noise_give_empty_transcripts(tmp_path, bundled_folder):
@@ -177,6 +193,8 @@ def test_silence_and_noise_give_empty_transcripts(tmp_path, bundled_folder):
     silence = np.zeros(3 * 16_000, np.float32)
     # Digital silence is skipped; noise is decoded, then dropped by the no-speech test.
     assert transcribe([silence, noise], cache_file=tmp_path / "t.jsonl") == ["", ""]
+    assert transcribe([silence, noise], cache_file=tmp_path / "t.jsonl",
+                      window_seconds=10) == ["", ""]
 
 
 @pytest.fixture(scope="module")

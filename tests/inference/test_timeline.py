@@ -17,10 +17,11 @@ from wavfusion.cli import main
 from wavfusion.data.media import load_audio
 from wavfusion.data.synthetic.samples import write_recording
 from wavfusion.inference import PredictionError
+from wavfusion.inference.segments import DEFAULT_CONTEXT, Segment, heard_spans
 from wavfusion.inference.timeline import TimelineOptions, TimelineRefused
 
 SLACK = 0.25  # seconds a segment may reach past its clip's span at each end
-SEGMENT_FIELDS = {"start", "end", "label", "score", "probabilities", "transcript", "gates"}
+SEGMENT_FIELDS = {"start", "end", "heard", "label", "score", "probabilities", "transcript", "gates"}
 CLIPS = 8
 
 
@@ -95,11 +96,17 @@ def test_segments_are_predicted_in_batches(predictor, recording, monkeypatch):
     assert calls == [3, 3, 2]
 
 
-def test_a_segment_gets_what_predict_gives_its_audio(predictor, recording, tmp_path):
+def test_a_segment_gets_what_predict_gives_the_audio_it_heard(predictor, recording, tmp_path):
     path, _ = recording
-    segment = predictor.predict_timeline(path, "vad")["segments"][2]
+    segments = predictor.predict_timeline(path, "vad")["segments"]
+    segment = segments[2]
+    start, end = segment["heard"]  # the segment and up to `context` s around it
+    gap_before = segment["start"] - segments[1]["end"]
+    assert start == pytest.approx(max(segment["start"] - DEFAULT_CONTEXT,
+                                      segment["start"] - gap_before / 2), abs=1e-3)
+    assert segment["start"] - start > 0 and end - segment["end"] > 0
     alone = tmp_path / "segment.wav"
-    samples = load_audio(path, start=segment["start"], end=segment["end"])
+    samples = load_audio(path, start=start, end=end)
     write_audio(alone, samples[None], 16000, codec="pcm_f32le")
     expected = predictor.predict(alone)["probabilities"]
     for name, value in segment["probabilities"].items():
@@ -113,6 +120,16 @@ def test_fixed_windows_cover_the_recording(predictor, recording):
     assert starts[:3] == [0.0, 4.0, 8.0]  # 5-s windows, 1 s overlap
     assert timeline["segments"][-1]["end"] == timeline["duration"]
     assert all(s["end"] - s["start"] == pytest.approx(5.0) for s in timeline["segments"])
+    # overlapping windows are heard as they are, but for the first's start and the last's end
+    assert all(s["heard"] == [s["start"], s["end"]] for s in timeline["segments"][1:-1])
+
+
+def test_heard_spans_stop_half_way_to_a_neighbour_and_within_the_longest():
+    segments = [Segment(0.3, 2.0), Segment(2.4, 5.0), Segment(8.0, 9.0)]
+    heard = heard_spans(segments, duration=9.2, context=0.5)
+    assert heard == [Segment(0.0, 2.2), Segment(2.2, 5.5), Segment(7.5, 9.2)]
+    assert heard_spans(segments, 9.2, 0.5, longest=2.8)[1] == Segment(2.3, 5.1)
+    assert heard_spans(segments, 9.2, 0.0) == segments
 
 
 def test_cli_csv_and_srt(tiny_run, recording, capsys):

@@ -1,6 +1,6 @@
 """The timeline on real speech: RAVDESS clips joined by pauses of low noise, each clip found as
-one segment and predicted as `predict` predicts that segment's audio; `--transcribe` gives
-each segment its own words."""
+one segment and predicted as `predict` predicts the audio it heard (the segment and its
+context); `--transcribe` gives each segment its own words."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ def test_each_ravdess_clip_is_one_segment_predicted_as_its_audio(predictor, ravd
     check_segments_match_clips(segments, spans, share=SHARE)
     for number, segment in enumerate(segments):
         alone = tmp_path / f"segment{number}.wav"
-        samples = load_audio(path, start=segment["start"], end=segment["end"])
+        samples = load_audio(path, start=segment["heard"][0], end=segment["heard"][1])
         write_audio(alone, samples[None], 16000, codec="pcm_f32le")
         expected = predictor.predict(alone)
         assert segment["label"] == expected["label"], (segment["start"], segment["end"])

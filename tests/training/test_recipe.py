@@ -12,8 +12,9 @@ from torch import nn
 
 from tests.training.test_train import _settings
 from wavfusion import WavFusion
+from wavfusion.training.augment import FeatureMasking, mask_features
 from wavfusion.training.averaging import WeightAverage
-from wavfusion.training.recipe import parameter_groups, schedule_factor
+from wavfusion.training.recipe import epochs_for, parameter_groups, schedule_factor
 from wavfusion.training.run import BestWeights, _callbacks, train
 
 
@@ -111,12 +112,72 @@ def test_label_smoothing_changes_the_training_loss_only(tiny_manifest, tiny_back
     torch.testing.assert_close(losses[0.2] - losses[0.0], change)
 
 
+def test_min_steps_gives_a_small_corpus_more_epochs_and_a_large_one_its_epochs():
+    assert epochs_for(12, 600, train_clips=240, batch_size=16) == 40  # 15 steps an epoch
+    assert epochs_for(12, 600, train_clips=840, batch_size=16) == 12  # 53: 636 steps already
+    assert epochs_for(12, 600, train_clips=240, batch_size=16, accumulate=3) == 120
+    assert epochs_for(12, 0, train_clips=10, batch_size=16) == 12
+
+
+def test_masking_zeroes_spans_of_real_frames_and_one_channel_band():
+    features, mask = torch.ones(2, 200, 40), torch.ones(2, 200, dtype=torch.bool)
+    mask[1, 100:] = False  # the second clip is 100 frames long, then padding
+    features[1, 100:] = 0
+    generator = torch.Generator().manual_seed(0)
+    timed = mask_features(features, mask, FeatureMasking(time=0.2, span=10), generator)
+    zero_frames = (timed == 0).all(-1)
+    assert 10 <= zero_frames[0].sum() <= 40  # 4 spans of 10 (they may overlap)
+    assert 10 <= zero_frames[1, :100].sum() <= 20  # 2 spans: its own length counts
+    assert (timed[mask] != 0).any(-1).float().mean() > 0.7
+    banded = mask_features(features, mask, FeatureMasking(channels=0.25), generator)
+    zero_channels = (banded[0] == 0).all(0)
+    assert zero_channels.sum() == 10 and (zero_channels.nonzero().diff(dim=0) == 1).all()
+    assert torch.equal(features, torch.ones(2, 200, 40).masked_fill(~mask[..., None], 0))
+    assert not FeatureMasking().active
+
+
+def test_masking_changes_training_batches_only(tiny_manifest, tiny_backbone, tmp_path):
+    from wavfusion.data.manifest import read_manifest
+    from wavfusion.training.datamodule import EmotionDataModule
+    from wavfusion.training.dataset import label_names
+    from wavfusion.training.features import open_or_extract_cache
+    from wavfusion.training.module import WavFusionModule
+
+    settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run")
+    manifest = read_manifest(tiny_manifest)
+    labels = label_names(manifest.rows)
+    model = WavFusion(dataclasses.replace(settings.model, labels=labels, num_classes=3)).eval()
+    cache, _ = open_or_extract_cache(manifest, model, settings.cache, False, progress=False)
+    batch = next(iter(EmotionDataModule(manifest, manifest.rows, labels, cache, False,
+                                        6).loader("train")))
+    seen = []
+    model.register_forward_pre_hook(lambda _, args, kwargs: seen.append(
+        kwargs["audio_features"].clone()), with_kwargs=True)
+    module = WavFusionModule(model.config, model=model,
+                             masking=FeatureMasking(time=0.3, channels=0.2))
+    module.log = lambda *args, **kwargs: None
+    module.training_step(batch, 0)
+    module._validation = []
+    module.validation_step(batch, 0)
+    masked, plain = seen
+    assert torch.equal(plain, batch["audio_features"])  # validation sees the features
+    real = batch["audio_features_mask"]
+    assert (masked[real] == 0).all(-1).any() and not torch.equal(masked, plain)
+
+
 def test_a_scheduled_averaged_run_trains_every_epoch(tiny_manifest, tiny_backbone, tmp_path):
     settings = _settings(tiny_manifest, tiny_backbone, tmp_path / "run", epochs=3, patience=0,
                          schedule="cosine", warmup=0.3, ema=0.9, select="last",
-                         backbone_lr_scale=0.1, label_smoothing=0.1)
+                         backbone_lr_scale=0.1, label_smoothing=0.1, time_mask=0.1,
+                         channel_mask=0.1)
     results = train(settings)
     assert results["epochs_run"] == 3 and results["best_epoch"] == 2
+    # min_steps: the 3 epochs of this tiny corpus make too few steps, so it trains more
+    from wavfusion.data.manifest import read_manifest
+
+    clips = sum(row.split == "train" for row in read_manifest(tiny_manifest).rows)
+    more = train(dataclasses.replace(settings, out=tmp_path / "more", min_steps=15))
+    assert more["epochs_run"] == epochs_for(3, 15, clips, settings.batch_size) > 3
 
 
 def test_command_line_defaults_are_the_training_settings_defaults(tmp_path):

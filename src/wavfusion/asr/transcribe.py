@@ -63,6 +63,13 @@ class DecodingSettings:
 
     language: str = "en"
     beam_size: int = DEFAULT_BEAM_SIZE
+    window_seconds: int = CHUNK_SECONDS  # shorter: see `decode_windows`
+
+    def key_fields(self) -> list:
+        """What of these settings goes into a cache key (the window only when not 30 s, so
+        that the entries made before it existed stay valid)."""
+        fields = [self.language, self.beam_size]
+        return fields if self.window_seconds == CHUNK_SECONDS else [*fields, self.window_seconds]
 
     def transcribe_kwargs(self) -> dict:
         """For ``WhisperModel.transcribe`` (clips longer than 30 s)."""
@@ -145,8 +152,22 @@ def _tokenizer(model, language: str):
     return Tokenizer(model.hf_tokenizer, model.model.is_multilingual, "transcribe", language)
 
 
+def window_samples(waveforms: list[np.ndarray], window_seconds: int) -> int:
+    """The window the clips are padded to: `window_seconds`, or the longest clip rounded up
+    to the second, at most 30 s."""
+    longest = max(waveform.size for waveform in waveforms)
+    seconds = max(window_seconds, -(-longest // SAMPLE_RATE))
+    return min(seconds, CHUNK_SECONDS) * SAMPLE_RATE
+
+
 def decode_windows(model, waveforms: list[np.ndarray], settings: DecodingSettings) -> list[str]:
     """Transcribe clips of at most 30 s with one ``generate`` call (see the module docstring).
+
+    With ``settings.window_seconds`` under 30, clips are padded to that many seconds (or to
+    their own length, rounded up to the second) instead of 30: the encoder's cost falls with
+    the window (about 4x at 10 s). Whisper then decodes with timestamps, which are dropped
+    from the text: without them it tends to repeat a short clip's sentence to fill a window
+    shorter than the 30 s it was trained on.
 
     Args:
         model: a faster-whisper ``WhisperModel``.
@@ -156,13 +177,17 @@ def decode_windows(model, waveforms: list[np.ndarray], settings: DecodingSetting
     from faster_whisper.transcribe import get_suppressed_tokens
 
     tokenizer = _tokenizer(model, settings.language)
-    windows = np.zeros((len(waveforms), WINDOW_SAMPLES), np.float32)
+    samples = window_samples(waveforms, settings.window_seconds)
+    frames = samples // HOP_LENGTH
+    windows = np.zeros((len(waveforms), samples), np.float32)
     for row, waveform in enumerate(waveforms):
         windows[row, : waveform.size] = waveform
-    features = np.stack([model.feature_extractor(w, padding=0)[:, :WINDOW_FRAMES] for w in windows])
+    features = np.stack([model.feature_extractor(w, padding=0)[:, :frames] for w in windows])
+    timestamps = samples < WINDOW_SAMPLES
+    prompt = [*tokenizer.sot_sequence] + ([] if timestamps else [tokenizer.no_timestamps])
     results = model.model.generate(
         StorageView.from_array(np.ascontiguousarray(features, dtype=np.float32)),
-        [[*tokenizer.sot_sequence, tokenizer.no_timestamps]] * len(waveforms),
+        [prompt] * len(waveforms),
         beam_size=settings.beam_size,
         max_length=model.max_length,
         return_scores=True,
@@ -172,10 +197,13 @@ def decode_windows(model, waveforms: list[np.ndarray], settings: DecodingSetting
     )
     texts = []
     for result in results:
-        tokens = result.sequences_ids[0]
+        tokens = result.sequences_ids[0]  # decode() drops the timestamp tokens
         # The score is the mean log-probability of the len(tokens) tokens (length penalty 1);
-        # faster-whisper's test averages over len + 1 (the end token counts).
-        mean_log_prob = result.scores[0] * len(tokens) / (len(tokens) + 1)
+        # faster-whisper's test averages over len + 1 (the end token counts). Timestamp
+        # tokens, near-certain, would dilute it: their share of the sum goes to the text's
+        # tokens (noise in a 10-s window: "You" at -0.96 over 4 tokens, -1.9 over its one).
+        text_tokens = sum(token < tokenizer.eot for token in tokens)
+        mean_log_prob = result.scores[0] * len(tokens) / (text_tokens + 1)
         silent = result.no_speech_prob > NO_SPEECH_THRESHOLD and mean_log_prob < LOG_PROB_THRESHOLD
         texts.append("" if silent else tokenizer.decode(tokens).strip())
     return texts
@@ -205,6 +233,7 @@ def transcribe(
     cache_file: Path | None = None,
     use_cache: bool = True,
     on_progress: Callable[[int, int], None] | None = None,
+    window_seconds: int = CHUNK_SECONDS,
 ) -> list[str]:
     """Transcribe audio files (any format PyAV decodes) or 16 kHz mono float32 waveforms.
 
@@ -221,6 +250,7 @@ def transcribe(
         cache_file: JSON-lines cache; default :func:`default_transcript_cache`.
         use_cache: read and write the cache.
         on_progress: called as ``on_progress(done, total)`` after each batch.
+        window_seconds: the window clips are padded to (see `decode_windows`); 30 = Whisper's.
 
     Returns:
         One stripped transcript per input, in order ("" for silence).
@@ -228,18 +258,19 @@ def transcribe(
     items = list(paths_or_waveforms)
     folder = asr_model_folder(model_folder)
     model_id = _file_fingerprint(folder / "model.bin")
-    settings = DecodingSettings(language=language, beam_size=beam_size)
+    settings = DecodingSettings(language=language, beam_size=beam_size,
+                                window_seconds=window_seconds)
     cache = TranscriptCache(cache_file or default_transcript_cache()) if use_cache else None
     texts: list[str | None] = []
     pending: list[tuple[int, dict]] = []  # (position, cache entry without text)
     for position, audio in enumerate(items):
         audio_id = audio_fingerprint(audio)
-        fields = [CACHE_FORMAT, audio_id, model_id, settings.language, settings.beam_size]
+        fields = [CACHE_FORMAT, audio_id, model_id, *settings.key_fields()]
         key = hashlib.sha256(json.dumps(fields).encode()).hexdigest()
         texts.append(cache.get(key) if cache else None)
         if texts[-1] is None:
             entry = {"key": key, "audio": audio_id, "model": model_id, "language": language,
-                     "beam_size": beam_size}
+                     "beam_size": beam_size, "window_seconds": window_seconds}
             pending.append((position, entry))
     batches = [pending[start : start + batch_size] for start in range(0, len(pending), batch_size)]
     workers = workers or default_workers()

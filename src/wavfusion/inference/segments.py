@@ -8,10 +8,14 @@
   chunk (lowest energy, at least `min_seconds` from each end), again until every piece fits.
 - `fixed_segments`: windows of `window` seconds every `window - overlap` seconds, the last
   one ending at the recording's end (for audio that is not speech-like).
+- `heard_spans`: what the model hears of each segment: the segment and up to `context`
+  seconds of the sound around it, never past the middle of the gap to a neighbour. A clip
+  the model was trained on has its margins of silence; a segment cut to the speech does not.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -130,20 +134,46 @@ def speech_segments(probabilities: np.ndarray, energy: np.ndarray, chunk_seconds
 
 
 
+def heard_spans(segments: list[Segment], duration: float, context: float,
+                longest: float | None = None) -> list[Segment]:
+    """Each segment widened by `context` s on each side, never past the middle of the gap to
+    its neighbour nor the recording's ends (overlapping segments are not widened there), and
+    by less when it would then last more than `longest` s."""
+    heard = []
+    for number, segment in enumerate(segments):
+        room = context if longest is None else max(0.0, (longest - segment.seconds) / 2)
+        wide = min(context, room)
+        before = segments[number - 1].end if number else -math.inf
+        after = segments[number + 1].start if number + 1 < len(segments) else math.inf
+        start = max(segment.start - wide, min(segment.start, (before + segment.start) / 2))
+        end = min(segment.end + wide, max(segment.end, (segment.end + after) / 2))
+        heard.append(Segment(round(max(start, 0.0), SECONDS_DIGITS),
+                             round(min(end, max(duration, segment.end)), SECONDS_DIGITS)))
+    return heard
+
+
 MODES = ("auto", "vad", "fixed", "off")
 DEFAULT_MAX_DURATION = 4 * 3600.0  # seconds: the longest recording predict_timeline takes
 DEFAULT_BATCH_SIZE = 16
+DEFAULT_CONTEXT = 0.5  # seconds; what it buys: docs/timeline.md
 
 
 @dataclass(frozen=True)
 class TimelineOptions:
-    """How a recording is cut (`cut`), how many segments go through the model at once, and
+    """How a recording is cut (`cut`), how much sound around a segment the model hears
+    (`context`, seconds: `heard_spans`), how many segments go through the model at once, and
     the longest recording taken (seconds)."""
 
     cut: SegmentOptions = field(default_factory=SegmentOptions)
     batch_size: int = DEFAULT_BATCH_SIZE
     max_duration: float = DEFAULT_MAX_DURATION
+    context: float = DEFAULT_CONTEXT
+
+    def __post_init__(self) -> None:
+        if self.context < 0:
+            raise ValueError(f"context must not be negative, got {self.context}")
 
 
-__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_MAX_DURATION", "MODES", "Segment", "SegmentOptions",
-           "TimelineOptions", "fixed_segments", "speech_regions", "speech_segments"]
+__all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CONTEXT", "DEFAULT_MAX_DURATION", "MODES", "Segment",
+           "SegmentOptions",
+           "TimelineOptions", "fixed_segments", "heard_spans", "speech_regions", "speech_segments"]

@@ -1,7 +1,8 @@
 """The emotion timeline of a recording of any length: segments, each predicted, a summary.
 
     timeline = predictor.predict_timeline("call.wav")        # or segments="vad"/"fixed"/"off"
-    timeline["segments"][0]   # {start, end, label, score, probabilities, transcript, gates}
+    timeline["segments"][0]   # {start, end, heard, label, score, probabilities, transcript,
+                              #  gates}
     timeline["summary"]       # {shares (by speaking time, sum 1), dominant, segments, ...}
 
 Steps (each timed in `timings`):
@@ -10,10 +11,11 @@ Steps (each timed in `timings`):
    model's `max_seconds`: nothing is truncated silently;
 2. `scan` (recording.py) streams the audio once: its real duration and, for `vad`, Silero's
    speech probability per 32-ms chunk; segments.py cuts the segments from them;
-3. per batch of `batch_size` segments: each segment's audio decoded again (its window only),
-   its face frames sampled over the segment as training samples a clip, its transcript (cues
-   of `subtitles` placed on it, or Whisper run on the segment when the predictor
-   transcribes), then the frozen encoders and one WavFusion forward for the whole batch.
+3. per batch of `batch_size` segments: what the model hears of each segment decoded again
+   (the segment with up to `context` s around it: segments.heard_spans), its face frames
+   sampled over that span as training samples a clip, its transcript (cues
+   of `subtitles` placed on it, or Whisper run on the segment, in a 10-s window, when the
+   predictor transcribes), then the frozen encoders and one WavFusion forward for the whole batch.
 A stream that breaks keeps the segments before the break, with a note naming the error.
 """
 
@@ -40,6 +42,7 @@ from wavfusion.inference.segments import (
     SegmentOptions,
     TimelineOptions,
     fixed_segments,
+    heard_spans,
     speech_segments,
 )
 from wavfusion.inference.subtitles import place_cues, read_cues
@@ -49,6 +52,9 @@ if TYPE_CHECKING:
 
 SHARE_DIGITS = 4
 SHORT_BY = 0.5  # seconds: a stream shorter than declared by more has broken off
+# Whisper's window for a segment (longer segments: their own length): the encoder's cost is
+# about a quarter of the 30-s window's, for the same RAVDESS words (docs/timeline.md).
+ASR_WINDOW_SECONDS = 10
 
 
 class TimelineRefused(PredictionError):
@@ -118,20 +124,23 @@ def _transcripts(predictor: Predictor, segments: list[Segment], waves: list[np.n
         return [None] * len(segments)
     from wavfusion.asr.transcribe import transcribe
 
-    texts = transcribe(waves, language=predictor.language, model_folder=predictor.asr_model)
+    texts = transcribe(waves, language=predictor.language, model_folder=predictor.asr_model,
+                       window_seconds=ASR_WINDOW_SECONDS)
     return [text or None for text in texts]
 
 
-def _predict_batch(predictor: Predictor, path: Path, segments: list[Segment], video: bool,
-                   cues: list | None, timings: dict[str, float]) -> list[dict[str, Any]]:
-    """Decode, transcribe, encode and predict one batch of segments (one forward)."""
+def _predict_batch(predictor: Predictor, path: Path, segments: list[Segment],
+                   heard: list[Segment], video: bool, cues: list | None,
+                   timings: dict[str, float]) -> list[dict[str, Any]]:
+    """Decode, transcribe, encode and predict one batch of segments (one forward) from what
+    the model hears of each (`heard`, the segments with their context)."""
     options = predictor.encoders.options
     started = time.perf_counter()
-    waves = [segment_audio(path, segment.start, segment.end) for segment in segments]
-    frames = [media.load_frames(path, options.frames_per_clip, start=segment.start,
-                                end=segment.end, crop_faces=options.crop_faces,
+    waves = [segment_audio(path, span.start, span.end) for span in heard]
+    frames = [media.load_frames(path, options.frames_per_clip, start=span.start,
+                                end=span.end, crop_faces=options.crop_faces,
                                 size=options.frame_size) if video else None
-              for segment in segments]
+              for span in heard]
     _timed(timings, "decode", started)
     started = time.perf_counter()
     texts = _transcripts(predictor, segments, waves, cues)
@@ -148,11 +157,12 @@ def _predict_batch(predictor: Predictor, path: Path, segments: list[Segment], vi
     probabilities = torch.softmax(output.logits.float(), dim=-1).tolist()
     _timed(timings, "model", started)
     labels, results = predictor.labels, []
-    for row, (segment, text) in enumerate(zip(segments, texts)):
+    for row, (segment, span, text) in enumerate(zip(segments, heard, texts)):
         mask = None if output.audio_mask is None else output.audio_mask[row : row + 1]
         best = max(range(len(labels)), key=probabilities[row].__getitem__)
         results.append({
-            "start": segment.start, "end": segment.end, "label": labels[best],
+            "start": segment.start, "end": segment.end, "heard": [span.start, span.end],
+            "label": labels[best],
             "score": round(probabilities[row][best], 6),
             "probabilities": {name: round(value, 6)
                               for name, value in zip(labels, probabilities[row])},
@@ -202,9 +212,12 @@ def predict_timeline(predictor: Predictor, path: str | Path, segments: str = "au
     if not cut:
         notes.append("no speech found: no segments")
     results: list[dict[str, Any]] = []
+    heard = heard_spans(cut, duration, options.context if mode != "off" else 0.0,
+                        longest=model_seconds)
     for first in range(0, len(cut), options.batch_size):
-        batch = cut[first : first + options.batch_size]
-        results += _predict_batch(predictor, path, batch, video, cues, timings)
+        batch = slice(first, first + options.batch_size)
+        results += _predict_batch(predictor, path, cut[batch], heard[batch], video, cues,
+                                  timings)
     used = [name for name in predictor.model.config.modalities
             if name == "audio" or (name == "visual" and video)
             or (name == "text" and any(segment["transcript"] for segment in results))]

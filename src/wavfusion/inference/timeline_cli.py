@@ -16,6 +16,7 @@ from typing import Any
 
 from wavfusion.inference.segments import (
     DEFAULT_BATCH_SIZE,
+    DEFAULT_CONTEXT,
     DEFAULT_MAX_DURATION,
     MODES,
     SegmentOptions,
@@ -41,6 +42,11 @@ def add_timeline_options(parser: argparse.ArgumentParser) -> None:
                        "(default %(default)s, at most the model's max_seconds)")
     group.add_argument("--padding", type=float, default=_DEFAULTS.padding, metavar="S",
                        help="vad: seconds added each side of a segment (default %(default)s)")
+    group.add_argument("--context", type=float, default=DEFAULT_CONTEXT, metavar="S",
+                       help="the model hears up to this many seconds around each segment "
+                       "(never past half-way to the next), as a training clip has its "
+                       "margins; the segment's start and end stay as found "
+                       "(default %(default)s)")
     group.add_argument("--merge-gap", type=float, default=_DEFAULTS.merge_gap, metavar="S",
                        help="vad: speech regions closer than this are one segment "
                        "(default %(default)s)")
@@ -66,7 +72,8 @@ def timeline_options(args: argparse.Namespace) -> TimelineOptions:
                          overlap=args.overlap)
     if args.batch_size < 1:
         raise ValueError(f"--batch-size must be at least 1, got {args.batch_size}")
-    return TimelineOptions(cut=cut, batch_size=args.batch_size, max_duration=args.max_duration)
+    return TimelineOptions(cut=cut, batch_size=args.batch_size, max_duration=args.max_duration,
+                           context=args.context)
 
 
 def option_problem(args: argparse.Namespace) -> str | None:

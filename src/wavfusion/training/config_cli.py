@@ -46,6 +46,8 @@ TRAINING_FLAGS: dict[tuple[str, ...], tuple[str, str]] = {
                      "iemocap, meld, ravdess or free text (default: guessed from the "
                      "manifest's path)")),
     ("--epochs",): ("epochs", "most epochs to train"),
+    ("--min-steps",): ("min_steps", ("at least this many optimiser steps: a small corpus "
+                       "gets more epochs than --epochs (0: off)")),
     ("--batch-size",): ("batch_size", "clips per batch"),
     ("--lr", "--learning-rate"): ("learning_rate", ("AdamW learning rate of the new modules "
                                   "(peak of the schedule)")),
@@ -58,6 +60,10 @@ TRAINING_FLAGS: dict[tuple[str, ...], tuple[str, str]] = {
     ("--schedule",): ("schedule", ("learning rate after the warm-up: constant, or "
                       "cosine/linear decay to 0 at the last step of --epochs")),
     ("--label-smoothing",): ("label_smoothing", "label smoothing of the training cross-entropy"),
+    ("--time-mask",): ("time_mask", ("share of each clip's cached prefix frames zeroed while "
+                       "training, in 0.2-s spans (SpecAugment-style; 0: off)")),
+    ("--channel-mask",): ("channel_mask", ("share of the prefix features' channels zeroed "
+                          "while training, one band per clip (0: off)")),
     ("--ema",): ("ema", ("validate and keep an exponential moving average of the weights, this "
                  "decay per step (0: off)")),
     ("--select",): ("select", ("the epoch kept: best val weighted F1, lowest val loss, or "

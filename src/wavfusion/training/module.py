@@ -11,6 +11,7 @@ import torch
 
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.batching import model_inputs
+from wavfusion.training.augment import FeatureMasking, mask_features
 from wavfusion.training.metrics import classification_metrics
 
 
@@ -18,7 +19,8 @@ class WavFusionModule(L.LightningModule):
     """AdamW over the trainable parameters only (the frozen prefix is excluded), in two
     groups and on a schedule (recipe.py); validation weighted F1 and loss are logged as
     `val_wf1` / `val_loss` for early stopping and model selection. `label_smoothing` applies
-    to the training cross-entropy only (val_loss stays Eq 15's)."""
+    to the training cross-entropy only (val_loss stays Eq 15's); `masking` to the training
+    batches' cached prefix features only."""
 
     def __init__(
         self,
@@ -31,6 +33,7 @@ class WavFusionModule(L.LightningModule):
         warmup: float = 0.0,
         schedule: str = "constant",
         label_smoothing: float = 0.0,
+        masking: FeatureMasking | None = None,
     ) -> None:
         super().__init__()
         self.model = model if model is not None else WavFusion(config)
@@ -40,6 +43,7 @@ class WavFusionModule(L.LightningModule):
         self.warmup = warmup
         self.schedule = schedule
         self.label_smoothing = label_smoothing
+        self.masking = masking or FeatureMasking()
         weights = None if class_weights is None else torch.tensor(class_weights)
         self.register_buffer("class_weights", weights, persistent=False)
         self._validation: list[tuple[torch.Tensor, torch.Tensor]] = []
@@ -48,6 +52,9 @@ class WavFusionModule(L.LightningModule):
         return self.model(**model_inputs(batch), class_weights=self.class_weights)
 
     def training_step(self, batch: dict, batch_index: int) -> torch.Tensor:
+        if self.masking.active and "audio_features" in batch:
+            batch = {**batch, "audio_features": mask_features(
+                batch["audio_features"], batch["audio_features_mask"], self.masking)}
         output = self(batch)
         size = len(batch["ids"])
         if self.label_smoothing:

@@ -10,7 +10,10 @@ schedule and weight averaging. The model and its losses (Eq 1-15) are not change
 - weight averaging (averaging.py): an exponential moving average of the trainable weights
   (per step), used for every validation and for the saved model, instead of the raw
   weights of one epoch;
-- selection: the epoch kept, by val weighted F1, val loss, or the last one.
+- selection: the epoch kept, by val weighted F1, val loss, or the last one;
+- length: `epochs`, or more when they would make fewer than `min_steps` optimiser steps, so
+  that a small corpus trains as many steps as a large one (`epochs_for`);
+- augmentation: SpecAugment-style masking of the cached prefix features (augment.py).
 """
 
 from __future__ import annotations
@@ -43,6 +46,13 @@ def parameter_groups(model: nn.Module, learning_rate: float, backbone_lr_scale: 
               {"params": pretrained, "lr": learning_rate * backbone_lr_scale,
                "name": "pretrained"}]
     return [dict(group, weight_decay=weight_decay) for group in groups if group["params"]]
+
+
+def epochs_for(epochs: int, min_steps: int, train_clips: int, batch_size: int,
+               accumulate: int = 1) -> int:
+    """`epochs`, raised until the run makes at least `min_steps` optimiser steps."""
+    steps_per_epoch = max(1, math.ceil(math.ceil(train_clips / batch_size) / accumulate))
+    return max(epochs, math.ceil(min_steps / steps_per_epoch))
 
 
 def schedule_factor(step: int, total_steps: int, warmup: float, schedule: str) -> float:

@@ -25,6 +25,7 @@ from wavfusion.data.datasets.labels import label_problem
 from wavfusion.data.manifest import Manifest, ManifestRow, read_manifest
 from wavfusion.features.settings import CacheSettings
 from wavfusion.quiet import quiet_third_party
+from wavfusion.training.augment import FeatureMasking
 from wavfusion.training.averaging import WeightAverage
 from wavfusion.training.card import write_model_card
 from wavfusion.training.checkpoint import (
@@ -40,7 +41,7 @@ from wavfusion.training.features import open_or_extract_cache, report_left_out, 
 from wavfusion.training.feedback import EpochBar, EpochLines, baselines, warn_absent
 from wavfusion.training.metrics import classification_metrics
 from wavfusion.training.module import WavFusionModule, predict
-from wavfusion.training.recipe import SELECTIONS
+from wavfusion.training.recipe import SELECTIONS, epochs_for
 from wavfusion.training.reports import plot_confusion, write_json
 from wavfusion.training.settings import TrainSettings
 
@@ -130,6 +131,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         _class_weights(rows, labels) if settings.class_weighting else None, model=model,
         backbone_lr_scale=settings.backbone_lr_scale, warmup=settings.warmup,
         schedule=settings.schedule, label_smoothing=settings.label_smoothing,
+        masking=FeatureMasking(settings.time_mask, settings.channel_mask),
     )
     best = BestWeights(settings.select)
     bar = [EpochBar()] if settings.progress else []
@@ -139,7 +141,9 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
     if resume_from:
         keep_earlier_log(settings.out)
     trainer = L.Trainer(
-        max_epochs=settings.epochs, accelerator=settings.accelerator, devices=settings.devices,
+        max_epochs=epochs_for(settings.epochs, settings.min_steps, len(data.datasets["train"]),
+                              settings.batch_size, settings.accumulate),
+        accelerator=settings.accelerator, devices=settings.devices,
         strategy=_strategy(settings.strategy), precision=settings.precision,
         accumulate_grad_batches=settings.accumulate, enable_checkpointing=False,
         callbacks=[*_callbacks(settings, best, [EpochLines(), *bar]),

@@ -23,6 +23,7 @@ class TrainSettings:
     cache: Path | None = None  # default: RUN/cache, extracted on first use
     dataset: str | None = None  # for the model card (README.md): iemocap, meld, ravdess, ...
     epochs: int = 12  # the cosine schedule ends at the last step of the last epoch
+    min_steps: int = 0  # more epochs when `epochs` would take fewer optimiser steps (recipe.py)
     batch_size: int = 16
     learning_rate: float = 1e-3  # of the new modules; see backbone_lr_scale
     weight_decay: float = 0.01
@@ -31,6 +32,8 @@ class TrainSettings:
     warmup: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
     schedule: str = "cosine"  # after warm-up: constant, cosine or linear decay to 0
     label_smoothing: float = 0.0  # of the training cross-entropy
+    time_mask: float = 0.0  # share of each clip's prefix frames zeroed in training (augment.py)
+    channel_mask: float = 0.0  # share of the prefix features' width zeroed, one band per clip
     ema: float = 0.0  # EMA decay per step of the weights validated and kept (0: off)
     select: str = "val_wf1"  # the epoch kept: best val_wf1, lowest val_loss, or last
     seed: int = 0
