@@ -63,6 +63,10 @@ RECIPES = {
                  "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
     "steps1000": {"epochs": 12, "min_steps": 1000, "learning_rate": 1e-3,
                   "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
+    # 19 epochs (about 1000 steps on 840 clips), at least 600 steps (40 epochs on 240 clips)
+    "e19-steps600": {"epochs": 19, "min_steps": 600, "learning_rate": 1e-3,
+                     "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+                     "patience": 0},
     "steps600-mask": {"epochs": 12, "min_steps": 600, "learning_rate": 1e-3,
                       "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                       "patience": 0, "time_mask": 0.1, "channel_mask": 0.1},

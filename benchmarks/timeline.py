@@ -22,7 +22,7 @@ gets the label `predict` gives the clip alone (meaningful with a trained --model
 
     python benchmarks/timeline.py [--minutes 10] [--threads 2] [--skip-transcribe]
         [--skip-memory] [--short-minutes 1] [--long-minutes 60] [--agreement]
-        [--model RUN] [--padding 0.2] [--record]
+        [--model RUN] [--padding 0.2] [--context 0.5] [--record]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import gc
 import itertools
 import json
 import os
+import re
 import resource
 import subprocess
 import sys
@@ -89,6 +90,19 @@ def placement(segments: list[dict], spans: list) -> dict[str, int]:
         inside += len(hit) == 1 and (hit[0][0] - SLACK <= segment["start"]
                                      and segment["end"] <= hit[0][1] + SLACK)
     return {"clips": len(spans), "single": single, "segments": len(segments), "inside": inside}
+
+
+STATEMENTS = {"01": "kids are talking by the door", "02": "dogs are sitting by the door"}
+
+
+def statements_heard(segments: list[dict], spans: list, files: list[Path]) -> int:
+    """Segments on one clip whose transcript is that clip's statement, word for word."""
+    right = 0
+    for segment in segments:
+        hit = [file for span, file in zip(spans, files) if overlaps(segment, span)]
+        said = re.sub(r"[^a-z ]", " ", (segment["transcript"] or "").lower()).split()
+        right += len(hit) == 1 and said == STATEMENTS[hit[0].name.split("-")[4]].split()
+    return right
 
 
 def agreement(predictor: Predictor, segments: list[dict], spans: list,
@@ -172,6 +186,8 @@ def main() -> None:
     parser.add_argument("--long-minutes", type=float, default=60.0)
     parser.add_argument("--agreement", action="store_true",
                         help="also predict each clip alone and compare labels")
+    parser.add_argument("--context", type=float, default=TimelineOptions().context,
+                        help="seconds around each segment the model hears")
     parser.add_argument("--padding", type=float, default=SegmentOptions().padding,
                         help="seconds of audio kept each side of a speech region")
     parser.add_argument("--model", type=Path,
@@ -194,7 +210,7 @@ def main() -> None:
         recording = folder / "recording.wav"
         spans, chosen = build_recording(recording, files, args.minutes * 60)
         predictor = Predictor.from_run(run)
-        options = TimelineOptions(cut=SegmentOptions(padding=args.padding))
+        options = TimelineOptions(cut=SegmentOptions(padding=args.padding), context=args.context)
         timeline, wall, cpu = timed_timeline(predictor, recording, options)
         duration = timeline["duration"]
         found = placement(timeline["segments"], spans)
@@ -218,13 +234,16 @@ def main() -> None:
             speaking = Predictor.from_run(run, transcribe=True)
             timeline, wall, cpu = timed_timeline(speaking, recording, options)
             said = sum(bool(s["transcript"]) for s in timeline["segments"])
+            right = statements_heard(timeline["segments"], spans, chosen)
             lines.append(f"--transcribe: wall {wall:.2f} s (target <= "
                          f"{TARGET_TRANSCRIBE_SECONDS * args.minutes / 10:.0f} s), RTF "
                          f"{wall / duration:.4f}, CPU {cpu:.1f} s; {stage_text(timeline['timings'])}; "
-                         f"{said}/{len(timeline['segments'])} segments with a transcript")
+                         f"{said}/{len(timeline['segments'])} segments with a transcript, "
+                         f"{right} of them their clip's statement word for word")
             rows.append(["--transcribe", round(duration, 1), len(timeline["segments"]),
                          round(wall, 2), round(wall / duration, 4), round(cpu, 1),
-                         *stage_cells(timeline["timings"]), f"{said} transcribed"])
+                         *stage_cells(timeline["timings"]),
+                         f"{said} transcribed, {right} word for word"])
         memory = ""
         if not args.skip_memory:
             measured = {}
