@@ -58,16 +58,16 @@ RECIPES = {
                     "warmup": 0.1, "schedule": "cosine", "patience": 0},
     "cosine-e40": {"epochs": 40, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
                    "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # epochs by steps: at least this many optimiser steps (fold S: 15 steps an epoch)
-    "steps600": {"epochs": 12, "min_steps": 600, "learning_rate": 1e-3,
+    # epochs by steps (epochs None): 19, or more to make min_steps (fold S: 15 steps an epoch)
+    "steps600": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                  "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    "steps1000": {"epochs": 12, "min_steps": 1000, "learning_rate": 1e-3,
+    "steps1000": {"epochs": None, "min_steps": 1000, "learning_rate": 1e-3,
                   "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # 19 epochs (about 1000 steps on 840 clips), at least 600 steps (40 epochs on 240 clips)
-    "e19-steps600": {"epochs": 19, "min_steps": 600, "learning_rate": 1e-3,
+    # = "default" now: 19 epochs (1007 steps on 840 clips), at least 600 steps (S: 40 epochs)
+    "e19-steps600": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                      "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                      "patience": 0},
-    "steps600-mask": {"epochs": 12, "min_steps": 600, "learning_rate": 1e-3,
+    "steps600-mask": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                       "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                       "patience": 0, "time_mask": 0.1, "channel_mask": 0.1},
 }

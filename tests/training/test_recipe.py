@@ -112,11 +112,12 @@ def test_label_smoothing_changes_the_training_loss_only(tiny_manifest, tiny_back
     torch.testing.assert_close(losses[0.2] - losses[0.0], change)
 
 
-def test_min_steps_gives_a_small_corpus_more_epochs_and_a_large_one_its_epochs():
-    assert epochs_for(12, 600, train_clips=240, batch_size=16) == 40  # 15 steps an epoch
-    assert epochs_for(12, 600, train_clips=840, batch_size=16) == 12  # 53: 636 steps already
-    assert epochs_for(12, 600, train_clips=240, batch_size=16, accumulate=3) == 120
-    assert epochs_for(12, 0, train_clips=10, batch_size=16) == 12
+def test_min_steps_gives_a_small_corpus_more_epochs_and_given_epochs_win():
+    assert epochs_for(None, 600, train_clips=240, batch_size=16) == 40  # 15 steps an epoch
+    assert epochs_for(None, 600, train_clips=840, batch_size=16) == 19  # 53: 1007 steps
+    assert epochs_for(None, 600, train_clips=240, batch_size=16, accumulate=3) == 120
+    assert epochs_for(None, 0, train_clips=10, batch_size=16) == 19
+    assert epochs_for(12, 600, train_clips=240, batch_size=16) == 12
 
 
 def test_masking_zeroes_spans_of_real_frames_and_one_channel_band():
@@ -176,8 +177,9 @@ def test_a_scheduled_averaged_run_trains_every_epoch(tiny_manifest, tiny_backbon
     from wavfusion.data.manifest import read_manifest
 
     clips = sum(row.split == "train" for row in read_manifest(tiny_manifest).rows)
-    more = train(dataclasses.replace(settings, out=tmp_path / "more", min_steps=15))
-    assert more["epochs_run"] == epochs_for(3, 15, clips, settings.batch_size) > 3
+    more = train(dataclasses.replace(settings, out=tmp_path / "more", epochs=None,
+                                     min_steps=60))
+    assert more["epochs_run"] == epochs_for(None, 60, clips, settings.batch_size) == 20
 
 
 def test_command_line_defaults_are_the_training_settings_defaults(tmp_path):

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from wavfusion.training.cv import mean_std, summarise
+from wavfusion.training.recipe import epochs_text
 
 if TYPE_CHECKING:
     from wavfusion.data.manifest import Manifest
@@ -85,7 +86,7 @@ def report(plan: list[PlannedRun], results: dict[str, dict[str, Any]],
                     if split in record), 0)
     heading = (f"Manifest `{settings.manifest}`, {split} split ({samples} samples); mean ± std "
                f"(population) over seeds {', '.join(map(str, seeds))}; each run: up to "
-               f"{settings.epochs} epochs (early stopping, patience {settings.patience}), "
+               f"{epochs_text(settings)} (early stopping, patience {settings.patience}), "
                f"batch {settings.batch_size}, learning rate {settings.learning_rate:g}, "
                f"audio backbone `{settings.model.audio_backbone}`.")
     runs = {run.name: {"seed": run.seed, "rows": [[row.table, row.name] for row in run.rows],

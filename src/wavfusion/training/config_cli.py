@@ -45,9 +45,10 @@ TRAINING_FLAGS: dict[tuple[str, ...], tuple[str, str]] = {
     ("--dataset",): ("dataset", ("name of the data for the model card (RUN/README.md): "
                      "iemocap, meld, ravdess or free text (default: guessed from the "
                      "manifest's path)")),
-    ("--epochs",): ("epochs", "most epochs to train"),
-    ("--min-steps",): ("min_steps", ("at least this many optimiser steps: a small corpus "
-                       "gets more epochs than --epochs (0: off)")),
+    ("--epochs",): ("epochs", ("epochs to train (default: 19, or more for a small corpus, "
+                    "to make --min-steps optimiser steps)")),
+    ("--min-steps",): ("min_steps", ("without --epochs: at least this many optimiser steps "
+                       "(a small corpus trains more epochs)")),
     ("--batch-size",): ("batch_size", "clips per batch"),
     ("--lr", "--learning-rate"): ("learning_rate", ("AdamW learning rate of the new modules "
                                   "(peak of the schedule)")),

@@ -11,8 +11,9 @@ schedule and weight averaging. The model and its losses (Eq 1-15) are not change
   (per step), used for every validation and for the saved model, instead of the raw
   weights of one epoch;
 - selection: the epoch kept, by val weighted F1, val loss, or the last one;
-- length: `epochs`, or more when they would make fewer than `min_steps` optimiser steps, so
-  that a small corpus trains as many steps as a large one (`epochs_for`);
+- length: `epochs` when given; by default DEFAULT_EPOCHS, or more when those would make
+  fewer than `min_steps` optimiser steps, so that a small corpus trains as many steps as a
+  large one (`epochs_for`);
 - augmentation: SpecAugment-style masking of the cached prefix features (augment.py).
 """
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:  # the command line reads the constants here without loading t
     from torch import nn
 
 SCHEDULES = ("constant", "cosine", "linear")
+DEFAULT_EPOCHS = 19  # when none are given: about 1000 steps on 840 clips in batches of 16
 SELECTIONS = {"val_wf1": "max", "val_loss": "min", "last": None}
 """How the kept epoch is chosen (and what early stopping watches): best val weighted F1,
 lowest val loss, or simply the last epoch run."""
@@ -48,11 +50,21 @@ def parameter_groups(model: nn.Module, learning_rate: float, backbone_lr_scale: 
     return [dict(group, weight_decay=weight_decay) for group in groups if group["params"]]
 
 
-def epochs_for(epochs: int, min_steps: int, train_clips: int, batch_size: int,
+def epochs_for(epochs: int | None, min_steps: int, train_clips: int, batch_size: int,
                accumulate: int = 1) -> int:
-    """`epochs`, raised until the run makes at least `min_steps` optimiser steps."""
+    """`epochs` when given; else DEFAULT_EPOCHS, raised until the run makes at least
+    `min_steps` optimiser steps (the cosine schedule spans them all)."""
+    if epochs is not None:
+        return epochs
     steps_per_epoch = max(1, math.ceil(math.ceil(train_clips / batch_size) / accumulate))
-    return max(epochs, math.ceil(min_steps / steps_per_epoch))
+    return max(DEFAULT_EPOCHS, math.ceil(min_steps / steps_per_epoch))
+
+
+def epochs_text(settings) -> str:
+    """How long a run of these TrainSettings trains, in words."""
+    if settings.epochs is not None:
+        return f"{settings.epochs} epochs"
+    return f"{DEFAULT_EPOCHS} epochs or at least {settings.min_steps} steps"
 
 
 def schedule_factor(step: int, total_steps: int, warmup: float, schedule: str) -> float:

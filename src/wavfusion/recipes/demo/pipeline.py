@@ -45,7 +45,7 @@ def train_settings(settings: DemoSettings, manifest_path: Path) -> TrainSettings
     """The base training setup of every run (each run replaces out, seed and model)."""
     return TrainSettings(
         manifest=manifest_path, out=settings.out / "ablation", cache=settings.cache_folder,
-        epochs=settings.epochs, batch_size=settings.batch_size,
+        epochs=settings.epochs, min_steps=0, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, patience=settings.patience, progress=False,
         # the demo's own tuned recipe: one constant learning rate for every weight
         backbone_lr_scale=1.0, warmup=0.0, schedule="constant", model=settings.model,
