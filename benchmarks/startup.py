@@ -6,7 +6,8 @@ Then one clip: `wavfusion predict CLIP --model RUN` in a fresh process (an untra
 model, a 3-s WAV; best of 3), against what the same process must spend anyway, measured
 inside a fresh interpreter: the imports the prediction needs (torch, transformers' model
 code, the encoders), loading the model and encoders (`Predictor.from_run`) and the prediction
-itself. Target: wall at most 2x load + compute."""
+itself. Target: wall at most 2x load + compute. Beside it, `import torch` alone in a fresh
+interpreter: the floor of any prediction that runs the model with torch."""
 
 from __future__ import annotations
 
@@ -49,6 +50,16 @@ def wall(arguments: list[str]) -> float:
     return best
 
 
+def import_seconds(module: str) -> float:
+    """Best-of-3 wall of `python -c "import MODULE"` in a fresh interpreter."""
+    best = float("inf")
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True)
+        best = min(best, time.perf_counter() - started)
+    return best
+
+
 def one_clip() -> dict[str, float]:
     """Best-of-3 wall of a one-clip `predict`, and the best-of-3 parts in a fresh process."""
     from wavfusion.data.synthetic.samples import write_sample_clips
@@ -57,7 +68,8 @@ def one_clip() -> dict[str, float]:
         folder = Path(temporary)
         clip = folder / write_sample_clips(folder, CLIP_SECONDS)["wav"].audio
         run = untrained_run(folder)
-        seconds = {"wall": wall(["predict", str(clip), "--model", str(run)])}
+        seconds = {"wall": wall(["predict", str(clip), "--model", str(run)]),
+                   "torch": import_seconds("torch")}
         for _ in range(REPEATS):
             parts = json.loads(subprocess.run(
                 [sys.executable, "-c", PARTS, str(run), str(clip)], check=True,
@@ -82,14 +94,17 @@ def main() -> None:
           f"{seconds['imports']:.2f} s, load {seconds['load']:.2f} s, compute "
           f"{seconds['compute']:.2f} s; wall / (load + compute) = {ratio:.2f} "
           f"({'ok' if ratio <= RATIO_TARGET else 'over'} the {RATIO_TARGET:g}x target); "
-          f"wall / (imports + load + compute) = {seconds['wall'] / (needed + seconds['imports']):.2f}")
+          f"wall / (imports + load + compute) = {seconds['wall'] / (needed + seconds['imports']):.2f}"
+          f"; `import torch` alone {seconds['torch']:.2f} s = {seconds['torch'] / needed:.2f}x "
+          "load + compute")
     record("startup_predict", "One-clip predict: wall against what it needs",
            "python benchmarks/startup.py",
            ["wall s", "imports s", "load s", "compute s", "wall / (load + compute)",
-            "wall / (imports + load + compute)"],
+            "wall / (imports + load + compute)", "import torch alone s"],
            [[round(seconds["wall"], 2), round(seconds["imports"], 2), round(seconds["load"], 2),
              round(seconds["compute"], 2), round(ratio, 2),
-             round(seconds["wall"] / (needed + seconds["imports"]), 2)]],
+             round(seconds["wall"] / (needed + seconds["imports"]), 2),
+             round(seconds["torch"], 2)]],
            notes=f"untrained default model, {CLIP_SECONDS:g}-s WAV, best of {REPEATS} fresh "
                  "processes each; imports = wavfusion.inference.predictor with torch and "
                  "transformers; target wall <= 2x load + compute")
