@@ -58,13 +58,14 @@ RECIPES = {
                     "warmup": 0.1, "schedule": "cosine", "patience": 0},
     "cosine-e40": {"epochs": 40, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
                    "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # epochs by steps (epochs None): 19, or more to make min_steps (fold S: 15 steps an epoch)
+    # epochs by steps (epochs None): 12, or more to make min_steps (fold S: 15 steps an epoch);
+    # "steps600" = the default now
     "steps600": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                  "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
     "steps1000": {"epochs": None, "min_steps": 1000, "learning_rate": 1e-3,
                   "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # = "default" now: 19 epochs (1007 steps on 840 clips), at least 600 steps (S: 40 epochs)
-    "e19-steps600": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
+    # 19 epochs (1007 steps on 840 clips); run on the full folds only
+    "e19-steps600": {"epochs": 19, "min_steps": 600, "learning_rate": 1e-3,
                      "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                      "patience": 0},
     "steps600-mask": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,

@@ -74,7 +74,7 @@ def test_train_help_shows_defaults(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
-    for shown in ("default: 12)", "default: 0.001)", "default: 16)", "default: auto)",
+    for shown in ("default: 600)", "default: 0.001)", "default: 16)", "default: auto)",
                   "default: cosine)", "default: val_wf1)"):
         assert shown in text
 

@@ -45,7 +45,7 @@ TRAINING_FLAGS: dict[tuple[str, ...], tuple[str, str]] = {
     ("--dataset",): ("dataset", ("name of the data for the model card (RUN/README.md): "
                      "iemocap, meld, ravdess or free text (default: guessed from the "
                      "manifest's path)")),
-    ("--epochs",): ("epochs", ("epochs to train (default: 19, or more for a small corpus, "
+    ("--epochs",): ("epochs", ("epochs to train (default: 12, or more for a small corpus, "
                     "to make --min-steps optimiser steps)")),
     ("--min-steps",): ("min_steps", ("without --epochs: at least this many optimiser steps "
                        "(a small corpus trains more epochs)")),

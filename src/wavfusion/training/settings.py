@@ -22,7 +22,7 @@ class TrainSettings:
     out: Path
     cache: Path | None = None  # default: RUN/cache, extracted on first use
     dataset: str | None = None  # for the model card (README.md): iemocap, meld, ravdess, ...
-    epochs: int | None = None  # None: 19, or more to make min_steps steps (recipe.epochs_for)
+    epochs: int | None = None  # None: 12, or more to make min_steps steps (recipe.epochs_for)
     min_steps: int = 600  # optimiser steps at least, when `epochs` is None
     batch_size: int = 16
     learning_rate: float = 1e-3  # of the new modules; see backbone_lr_scale
