@@ -12,7 +12,7 @@ from torch import nn
 
 from tests.training.test_train import _settings
 from wavfusion import WavFusion
-from wavfusion.training.augment import FeatureMasking, mask_features
+from wavfusion.training.augment import FeatureMasking, crop_features, mask_features
 from wavfusion.training.averaging import WeightAverage
 from wavfusion.training.recipe import epochs_for, parameter_groups, schedule_factor
 from wavfusion.training.run import BestWeights, _callbacks, train
@@ -137,6 +137,32 @@ def test_masking_zeroes_spans_of_real_frames_and_one_channel_band():
     assert not FeatureMasking().active
 
 
+def test_crop_cuts_each_clip_at_its_ends_and_moves_the_rest_to_the_front():
+    lengths = torch.tensor([200, 100, 1])
+    mask = torch.arange(200)[None] < lengths[:, None]
+    frame = torch.arange(1, 201, dtype=torch.float32)[None, :, None].expand(3, 200, 2)
+    features = frame * mask[..., None]
+    generator = torch.Generator().manual_seed(0)
+    kept_shares, starts = [], []
+    for _ in range(50):
+        cropped, kept = crop_features(features, mask, 0.5, generator)
+        counts = kept.sum(1)
+        assert (counts <= lengths).all() and (counts >= (lengths * 0.5).floor()).all()
+        assert counts[2] == 1  # a clip keeps at least one frame
+        for row in range(3):
+            length, start = int(counts[row]), cropped[row, 0, 0] - 1
+            assert torch.equal(cropped[row, :length, 0],  # a run of the clip's own frames
+                               torch.arange(length, dtype=torch.float32) + start + 1)
+            assert start + length <= lengths[row]  # inside the clip, never its padding
+            assert (cropped[row, length:] == 0).all() and not kept[row, length:].any()
+        kept_shares.append(float(counts[0]) / 200)
+        starts.append(float(cropped[0, 0, 0]) - 1)
+    assert min(kept_shares) < 0.7 and max(kept_shares) > 0.9  # shares spread over [0.5, 1]
+    assert max(starts) > 10  # some frames come off the start, not only off the end
+    assert torch.equal(features, frame * mask[..., None])  # the input is left alone
+    assert FeatureMasking(crop=0.3).active
+
+
 def test_masking_changes_training_batches_only(tiny_manifest, tiny_backbone, tmp_path):
     from wavfusion.data.manifest import read_manifest
     from wavfusion.training.datamodule import EmotionDataModule
@@ -151,11 +177,15 @@ def test_masking_changes_training_batches_only(tiny_manifest, tiny_backbone, tmp
     cache, _ = open_or_extract_cache(manifest, model, settings.cache, False, progress=False)
     batch = next(iter(EmotionDataModule(manifest, manifest.rows, labels, cache, False,
                                         6).loader("train")))
-    seen = []
-    model.register_forward_pre_hook(lambda _, args, kwargs: seen.append(
-        kwargs["audio_features"].clone()), with_kwargs=True)
+    seen, masks = [], []
+
+    def record(_, args, kwargs) -> None:
+        seen.append(kwargs["audio_features"].clone())
+        masks.append(kwargs["audio_features_mask"])
+
+    model.register_forward_pre_hook(record, with_kwargs=True)
     module = WavFusionModule(model.config, model=model,
-                             masking=FeatureMasking(time=0.3, channels=0.2))
+                             masking=FeatureMasking(time=0.3, channels=0.2, crop=0.5))
     module.log = lambda *args, **kwargs: None
     module.training_step(batch, 0)
     module._validation = []
@@ -163,7 +193,9 @@ def test_masking_changes_training_batches_only(tiny_manifest, tiny_backbone, tmp
     masked, plain = seen
     assert torch.equal(plain, batch["audio_features"])  # validation sees the features
     real = batch["audio_features_mask"]
-    assert (masked[real] == 0).all(-1).any() and not torch.equal(masked, plain)
+    assert torch.equal(masks[1], real)
+    assert (masks[0].sum(1) <= real.sum(1)).all() and (masks[0].sum(1) < real.sum(1)).any()
+    assert (masked[masks[0]] == 0).all(-1).any() and not torch.equal(masked, plain)
 
 
 def test_a_scheduled_averaged_run_trains_every_epoch(tiny_manifest, tiny_backbone, tmp_path):

@@ -125,13 +125,20 @@ def speech_segments(probabilities: np.ndarray, energy: np.ndarray, chunk_seconds
         start, end = first * chunk_seconds, last * chunk_seconds
         before = pieces[number - 1][1] * chunk_seconds if number else 0.0
         after = pieces[number + 1][0] * chunk_seconds if number + 1 < len(pieces) else duration
-        start = max(start - options.padding, (before + start) / 2, 0.0)
-        end = min(end + options.padding, (end + after) / 2, duration)
+        start, end = widened(start, end, before, after, options.padding)
+        start, end = max(start, 0.0), min(end, duration)
         if end - start >= options.min_seconds:
             segments.append(Segment(round(start, SECONDS_DIGITS), round(end, SECONDS_DIGITS)))
     return segments
 
 
+def widened(start: float, end: float, before: float, after: float,
+            by: float) -> tuple[float, float]:
+    """`[start, end]` widened by `by` seconds on each side, never past the middle of the gap to
+    the neighbour that ends at `before` or the one that starts at `after` (and never narrowed
+    where a neighbour overlaps it)."""
+    return (max(start - by, min(start, (before + start) / 2)),
+            min(end + by, max(end, (end + after) / 2)))
 
 
 def heard_spans(segments: list[Segment], duration: float, context: float,
@@ -145,8 +152,7 @@ def heard_spans(segments: list[Segment], duration: float, context: float,
         wide = min(context, room)
         before = segments[number - 1].end if number else -math.inf
         after = segments[number + 1].start if number + 1 < len(segments) else math.inf
-        start = max(segment.start - wide, min(segment.start, (before + segment.start) / 2))
-        end = min(segment.end + wide, max(segment.end, (segment.end + after) / 2))
+        start, end = widened(segment.start, segment.end, before, after, wide)
         heard.append(Segment(round(max(start, 0.0), SECONDS_DIGITS),
                              round(min(end, max(duration, segment.end)), SECONDS_DIGITS)))
     return heard
@@ -176,4 +182,5 @@ class TimelineOptions:
 
 __all__ = ["DEFAULT_BATCH_SIZE", "DEFAULT_CONTEXT", "DEFAULT_MAX_DURATION", "MODES", "Segment",
            "SegmentOptions",
-           "TimelineOptions", "fixed_segments", "heard_spans", "speech_regions", "speech_segments"]
+           "TimelineOptions", "fixed_segments", "heard_spans", "speech_regions", "speech_segments",
+           "widened"]

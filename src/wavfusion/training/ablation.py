@@ -135,7 +135,8 @@ def run_identity(run: PlannedRun, settings: TrainSettings) -> dict[str, Any]:
     changes its numbers."""
     values = {name: getattr(settings, name) for name in (
         "epochs", "min_steps", "batch_size", "learning_rate", "weight_decay", "patience",
-        "backbone_lr_scale", "warmup", "schedule", "label_smoothing", "time_mask", "channel_mask", "ema", "select",
+        "backbone_lr_scale", "warmup", "schedule", "label_smoothing", "time_mask",
+        "channel_mask", "crop", "ema", "select",
         "class_weighting", "accumulate", "precision", "raw_audio")}
     return {"manifest": str(settings.manifest), "seed": run.seed,
             "model": run.config.to_dict(), **values}

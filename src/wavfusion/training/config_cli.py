@@ -65,6 +65,9 @@ TRAINING_FLAGS: dict[tuple[str, ...], tuple[str, str]] = {
                        "training, in 0.2-s spans (SpecAugment-style; 0: off)")),
     ("--channel-mask",): ("channel_mask", ("share of the prefix features' channels zeroed "
                           "while training, one band per clip (0: off)")),
+    ("--crop",): ("crop", ("at most this share of each clip's cached prefix frames cut off its "
+                 "start and end while training, as a segment of a long recording is heard "
+                 "(0: off)")),
     ("--ema",): ("ema", ("validate and keep an exponential moving average of the weights, this "
                  "decay per step (0: off)")),
     ("--select",): ("select", ("the epoch kept: best val weighted F1, lowest val loss, or "

@@ -11,7 +11,7 @@ import torch
 
 from wavfusion import WavFusion, WavFusionConfig
 from wavfusion.batching import model_inputs
-from wavfusion.training.augment import FeatureMasking, mask_features
+from wavfusion.training.augment import FeatureMasking, augment_batch
 from wavfusion.training.metrics import classification_metrics
 
 
@@ -52,9 +52,8 @@ class WavFusionModule(L.LightningModule):
         return self.model(**model_inputs(batch), class_weights=self.class_weights)
 
     def training_step(self, batch: dict, batch_index: int) -> torch.Tensor:
-        if self.masking.active and "audio_features" in batch:
-            batch = {**batch, "audio_features": mask_features(
-                batch["audio_features"], batch["audio_features_mask"], self.masking)}
+        if self.masking.active:
+            batch = augment_batch(batch, self.masking)
         output = self(batch)
         size = len(batch["ids"])
         if self.label_smoothing:

@@ -131,7 +131,8 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         _class_weights(rows, labels) if settings.class_weighting else None, model=model,
         backbone_lr_scale=settings.backbone_lr_scale, warmup=settings.warmup,
         schedule=settings.schedule, label_smoothing=settings.label_smoothing,
-        masking=FeatureMasking(settings.time_mask, settings.channel_mask),
+        masking=FeatureMasking(settings.time_mask, settings.channel_mask,
+                               crop=settings.crop),
     )
     best = BestWeights(settings.select)
     bar = [EpochBar()] if settings.progress else []
