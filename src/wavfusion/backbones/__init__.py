@@ -40,4 +40,15 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
-__all__ = sorted(_HOMES)
+__all__ = [
+    "BackboneError",
+    "BackboneFormatError",
+    "BackboneNotFoundError",
+    "BackboneSplitError",
+    "WhisperEncoding",
+    "WhisperFrontEnd",
+    "bundled_whisper_folder",
+    "encode_variable_length",
+    "load_whisper_encoder",
+    "whisper_log_mel",
+]
