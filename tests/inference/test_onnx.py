@@ -29,15 +29,15 @@ LENGTHS = (0.5, 2.3, 7.0, 29.0)  # seconds; the graph was traced on 3.7 s
 # rounding of the prefix features moves them by 1.6e-4 (whisper) and 3.6e-4 (wav2vec2) on
 # the 0.5-s clip: this tolerance tells.
 PROBABILITY_TOLERANCE = 1e-4
-SMALL = dict(text_hidden=16, visual_hidden=16, lvc_codewords=8, encoder_heads=2,
-             shared_dim=16, classifier_hidden=16, dropout=0.0, num_classes=4,
-             labels=["neutral", "happy", "sad", "angry"])
+SMALL = {"text_hidden": 16, "visual_hidden": 16, "lvc_codewords": 8, "encoder_heads": 2,
+             "shared_dim": 16, "classifier_hidden": 16, "dropout": 0.0, "num_classes": 4,
+             "labels": ["neutral", "happy", "sad", "angry"]}
 # whisper: the default bundled tiny.en, frozen prefix (log-mel input, float16 features);
 # wav2vec2: a tiny one, frozen (waveform input); embedded: from scratch, nothing frozen
 # (the raw audio goes through the model, no float16). Each with its last layer scaled so
 # that the probabilities are far from uniform but not saturated: a wrong feature shows.
-FAMILIES = {"whisper": dict(deep_layers=1), "wav2vec2": dict(deep_layers=2),
-            "embedded": dict(audio_backbone="embedded-small", deep_layers=1)}
+FAMILIES = {"whisper": {"deep_layers": 1}, "wav2vec2": {"deep_layers": 2},
+            "embedded": {"audio_backbone": "embedded-small", "deep_layers": 1}}
 LOGIT_SCALES = {"whisper": 10.0, "wav2vec2": 150.0, "embedded": 10.0}
 
 
