@@ -30,8 +30,8 @@ LENGTHS = (0.5, 2.3, 7.0, 29.0)  # seconds; the graph was traced on 3.7 s
 # the 0.5-s clip: this tolerance tells.
 PROBABILITY_TOLERANCE = 1e-4
 SMALL = {"text_hidden": 16, "visual_hidden": 16, "lvc_codewords": 8, "encoder_heads": 2,
-             "shared_dim": 16, "classifier_hidden": 16, "dropout": 0.0, "num_classes": 4,
-             "labels": ["neutral", "happy", "sad", "angry"]}
+         "shared_dim": 16, "classifier_hidden": 16, "dropout": 0.0, "num_classes": 4,
+         "labels": ["neutral", "happy", "sad", "angry"]}
 # whisper: the default bundled tiny.en, frozen prefix (log-mel input, float16 features);
 # wav2vec2: a tiny one, frozen (waveform input); embedded: from scratch, nothing frozen
 # (the raw audio goes through the model, no float16). Each with its last layer scaled so
