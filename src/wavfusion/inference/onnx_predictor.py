@@ -72,17 +72,18 @@ class OnnxPredictor:
         return self.record.labels
 
     def answers(self, path: str | Path) -> bool:
-        """Whether the graph gives `path` (no transcript) the torch Predictor's prediction:
-        not when the model would use the file's video, nor for a recording longer than
-        max_seconds (a timeline). True for a file that cannot be read: `predict` raises the
-        torch path's PredictionError."""
+        """Whether `wavfusion predict` gives `path` (no transcript) one prediction that the
+        graph computes: not when the model would use the file's video, nor for a recording
+        longer than max_seconds or of undeclared length (`--segments auto` makes those a
+        timeline). True for a file that cannot be read: `predict` raises the torch path's
+        PredictionError."""
         try:
             if "visual" in self.record.modalities and media.has_video(path):
                 return False
             seconds = declared_seconds(path)
         except DataError:
             return True
-        return seconds is None or seconds <= self.record.max_seconds
+        return seconds is not None and seconds <= self.record.max_seconds
 
     def predict(self, path: str | Path) -> dict[str, Any]:
         """Predict one audio-only clip without a transcript: Predictor.predict's dict, keys
