@@ -34,11 +34,13 @@ SMALL = {"text_hidden": 16, "visual_hidden": 16, "lvc_codewords": 8, "encoder_he
          "labels": ["neutral", "happy", "sad", "angry"]}
 # whisper: the default bundled tiny.en, frozen prefix (log-mel input, float16 features);
 # wav2vec2: a tiny one, frozen (waveform input); embedded: from scratch, nothing frozen
-# (the raw audio goes through the model, no float16). Each with its last layer scaled so
-# that the probabilities are far from uniform but not saturated: a wrong feature shows.
+# (the raw audio goes through the model, no float16); concat: no deep layers (Table 6's
+# baseline: the text and visual encoders' empty stand-ins reach the classifier). Each with
+# its last layer scaled so that the probabilities are far from uniform but not saturated.
 FAMILIES = {"whisper": {"deep_layers": 1}, "wav2vec2": {"deep_layers": 2},
-            "embedded": {"audio_backbone": "embedded-small", "deep_layers": 1}}
-LOGIT_SCALES = {"whisper": 10.0, "wav2vec2": 150.0, "embedded": 10.0}
+            "embedded": {"audio_backbone": "embedded-small", "deep_layers": 1},
+            "concat": {"deep_layers": 0}}
+LOGIT_SCALES = {"whisper": 10.0, "wav2vec2": 150.0, "embedded": 10.0, "concat": 10.0}
 
 
 def _save_run(folder: Path, family: str) -> Path:

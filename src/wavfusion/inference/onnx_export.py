@@ -124,13 +124,20 @@ def export_onnx(folder: str | Path) -> Path:
     axes = {name: {1: "samples"} if name == WAVEFORM else {2: "frames"}, "gates": {0: "layers"}}
 
     def write(path: Path) -> None:
-        with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
-            # The tracer warns at every Python bool/int taken from a tensor; for one clip
-            # without padding those take the same value at any length (see the docstring).
-            warnings.simplefilter("ignore")
-            torch.onnx.export(graph, (example,), str(path), input_names=[name],
-                              output_names=["probabilities", "gates"], dynamic_axes=axes,
-                              opset_version=OPSET, dynamo=False)
+        # nn.MultiheadAttention's fused inference kernel (the text and visual encoders' SA,
+        # in the graph of a concat model) has no ONNX form; its unfused path is the same math.
+        fused = torch.backends.mha.get_fastpath_enabled()
+        torch.backends.mha.set_fastpath_enabled(False)
+        try:
+            with warnings.catch_warnings(), torch.inference_mode(False), torch.no_grad():
+                # The tracer warns at every Python bool/int taken from a tensor; for one clip
+                # without padding those take the same value at any length (module docstring).
+                warnings.simplefilter("ignore")
+                torch.onnx.export(graph, (example,), str(path), input_names=[name],
+                                  output_names=["probabilities", "gates"], dynamic_axes=axes,
+                                  opset_version=OPSET, dynamo=False)
+        finally:
+            torch.backends.mha.set_fastpath_enabled(fused)
 
     atomic_write(folder / ONNX_NAME, write)
     write_text(folder / RECORD_NAME, record_json(record))
