@@ -44,8 +44,7 @@ def register(subparsers) -> None:
         "clip to RUN/model.onnx, with RUN/model.onnx.json recording the sha256 of the run "
         "files it came from. `wavfusion predict` then predicts audio files without a "
         "transcript with onnxruntime, without loading torch; with a transcript, a video the "
-        "model uses, a timeline, a GPU, or a stale model.onnx, it uses torch as before.",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+        "model uses, a timeline, a GPU, or a stale model.onnx, it uses torch as before.")
     parser.add_argument("run", type=Path, metavar="RUN", help="a run folder (wavfusion train)")
     add_threads_option(parser)
     parser.set_defaults(handler=run_export)
