@@ -18,6 +18,7 @@ COMMAND_MODULES = [
     "wavfusion.training.cli",
     "wavfusion.training.probe_cli",
     "wavfusion.inference.cli",
+    "wavfusion.inference.export_cli",
     "wavfusion.serve.cli",
     "wavfusion.recipes.demo.cli",
 ]

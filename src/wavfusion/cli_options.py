@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+from pathlib import Path
 
 DEVICE_HELP = ("auto (a CUDA GPU when present, else the CPU), cpu, cuda or cuda:N; under a "
                "distributed launcher, auto and cuda pick cuda:LOCAL_RANK")
@@ -48,6 +49,15 @@ def apply_threads(threads: int | None) -> None:
         import torch
 
         torch.set_num_threads(threads)
+
+
+def cuda_device_present() -> bool:
+    """Whether an NVIDIA GPU is visible to this process, told without importing torch (the
+    driver's device list; CUDA_VISIBLE_DEVICES set empty or to -1 hides them)."""
+    if os.environ.get("CUDA_VISIBLE_DEVICES", None) in ("", "-1"):
+        return False
+    gpus = Path("/proc/driver/nvidia/gpus")
+    return (gpus.is_dir() and any(gpus.iterdir())) or Path("/dev/nvidia0").exists()
 
 
 def resolve_device(spec: str, cuda_available: bool | None = None,

@@ -9,8 +9,6 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from tqdm import tqdm
-
 from wavfusion.data.errors import DataError, Problem
 from wavfusion.data.manifest import Manifest, ManifestRow
 
@@ -39,6 +37,8 @@ def fill_missing_transcripts(
     Audio is decoded as training decodes it (audio file, or the video's track within the
     row's time window), so a transcript always matches the audio the model hears.
     """
+    from tqdm import tqdm  # on use only: the command line imports this module for its options
+
     from wavfusion.asr.transcribe import transcribe
 
     manifest = Manifest(path=Path(manifest_path), rows=rows)

@@ -1,6 +1,7 @@
 """Whisper's log-mel front end on a clip's own length (no padding to 30 s).
 
-The math is ``transformers.WhisperFeatureExtractor``'s: a centred 400-point Hann STFT with hop
+The math (log_mel.py, numpy, shared with the ONNX fast path) is
+``transformers.WhisperFeatureExtractor``'s: a centred 400-point Hann STFT with hop
 160 (reflect padding), the last frame dropped, power spectrum, Slaney mel filters (0-8 kHz),
 ``log10(max(mel, 1e-10))``, a floor 8 below the clip's maximum, then ``(x + 4) / 4``.
 
@@ -22,35 +23,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 import torch
-from transformers.audio_utils import mel_filter_bank
 
-SAMPLE_RATE = 16_000
-N_FFT = 400
-HOP_LENGTH = 160
+from wavfusion.backbones.log_mel import HOP_LENGTH, N_FFT, SAMPLE_RATE, log_mel
+
 CHUNK_SECONDS = 30
-LOG10_FLOOR = 1e-10  # power floor before log10
-DYNAMIC_RANGE = 8.0  # log10 units kept below the clip's maximum (80 dB)
 
 Waveforms = torch.Tensor | np.ndarray | Sequence[torch.Tensor | np.ndarray]
-
-
-@lru_cache(maxsize=4)
-def mel_filters(num_mel_bins: int) -> torch.Tensor:
-    """Slaney-normalised mel filters, ``(num_mel_bins, N_FFT // 2 + 1)``, as Whisper uses."""
-    filters = mel_filter_bank(
-        num_frequency_bins=1 + N_FFT // 2,
-        num_mel_filters=num_mel_bins,
-        min_frequency=0.0,
-        max_frequency=8000.0,
-        sampling_rate=SAMPLE_RATE,
-        norm="slaney",
-        mel_scale="slaney",
-    )
-    return torch.from_numpy(np.ascontiguousarray(filters.T, dtype=np.float32))
 
 
 @dataclass(frozen=True)
@@ -76,33 +57,19 @@ class WhisperFrontEnd:
         )
 
 
-def _as_waveform_list(waveforms: Waveforms) -> list[torch.Tensor]:
+def _as_waveform_list(waveforms: Waveforms) -> list[np.ndarray]:
     if isinstance(waveforms, (torch.Tensor, np.ndarray)):
         waveforms = [waveforms] if waveforms.ndim == 1 else list(waveforms)
-    return [torch.as_tensor(np.asarray(w) if isinstance(w, np.ndarray) else w) for w in waveforms]
+    return [w.detach().cpu().numpy() if isinstance(w, torch.Tensor) else np.asarray(w)
+            for w in waveforms]
 
 
-def log_mel_one(waveform: torch.Tensor, num_mel_bins: int) -> torch.Tensor:
-    """Log-mel of one mono 16 kHz clip.
-
-    Args:
-        waveform: ``(samples,)`` float; clips shorter than one window are right-padded with
-            zeros to ``N_FFT`` samples.
-
-    Returns:
-        ``(num_mel_bins, max(samples, N_FFT) // HOP_LENGTH)`` float32.
-    """
-    if waveform.ndim != 1 or waveform.numel() == 0:
-        raise ValueError(f"expected a non-empty mono waveform (samples,), got {tuple(waveform.shape)}")
-    waveform = waveform.to(torch.float32)
-    if waveform.numel() < N_FFT:
-        waveform = torch.nn.functional.pad(waveform, (0, N_FFT - waveform.numel()))
-    window = torch.hann_window(N_FFT)
-    spectrum = torch.stft(waveform, N_FFT, HOP_LENGTH, window=window, return_complex=True)
-    power = spectrum[:, :-1].abs().square()
-    log_mel = (mel_filters(num_mel_bins) @ power).clamp_min(LOG10_FLOOR).log10()
-    log_mel = torch.maximum(log_mel, log_mel.max() - DYNAMIC_RANGE)
-    return (log_mel + 4.0) / 4.0
+def log_mel_one(waveform: torch.Tensor | np.ndarray, num_mel_bins: int) -> torch.Tensor:
+    """Log-mel of one mono 16 kHz clip ``(samples,)``: ``(num_mel_bins, max(samples,
+    N_FFT) // HOP_LENGTH)`` float32 (see log_mel.py, the numpy implementation it wraps)."""
+    if isinstance(waveform, torch.Tensor):
+        waveform = waveform.detach().cpu().numpy()
+    return torch.from_numpy(log_mel(waveform, num_mel_bins))
 
 
 def whisper_log_mel(

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from pathlib import Path
 
 from wavfusion.asr.transcripts import add_transcribe_options
-from wavfusion.data.check import check_manifest, format_report
 from wavfusion.data.datasets import PrepareResult, prepare_iemocap, prepare_meld, prepare_ravdess
 from wavfusion.data.datasets.iemocap import PROTOCOLS
 from wavfusion.data.datasets.labels import LABEL_SETS, parse_label_set
@@ -233,6 +232,8 @@ def _finish_prepare(args: argparse.Namespace, result: PrepareResult) -> int:
 
 
 def _check(args: argparse.Namespace) -> int:
+    from wavfusion.data.check import check_manifest, format_report  # OpenCV: on use only
+
     try:
         labels = parse_label_set(args.labels) if args.labels else None
         report = check_manifest(

@@ -5,6 +5,9 @@ largest one, and crop a square around it with a margin. A frame where nothing is
 the box of the nearest frame that has one, so a blink or a turned head does not swap a face
 crop for a whole-frame view mid-clip. When no frame of the clip has a face, every frame is
 letterboxed whole. `region="left"` / `"right"` restricts all of this to one half of the frame.
+
+OpenCV is imported on first use: `wavfusion.data.media` imports this module, and an
+audio-only `wavfusion predict` should not pay for OpenCV.
 """
 
 from __future__ import annotations
@@ -13,10 +16,12 @@ import functools
 import logging
 import threading
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import cv2
 import numpy as np
+
+if TYPE_CHECKING:
+    import cv2
 
 FaceRegion = Literal["left", "right"] | None
 FACE_REGIONS = ("left", "right")
@@ -35,6 +40,8 @@ _per_thread = threading.local()
 @functools.lru_cache(maxsize=1)
 def _cascade_path() -> Path | None:
     """OpenCV's bundled frontal-face cascade file, or None (logged once) when it has none."""
+    import cv2
+
     folder = getattr(getattr(cv2, "data", None), "haarcascades", "")
     path = Path(folder) / CASCADE_FILE
     if not hasattr(cv2, "CascadeClassifier") or not path.is_file():
@@ -53,6 +60,8 @@ def face_detector() -> cv2.CascadeClassifier | None:
 
     One classifier per thread: detectMultiScale keeps its working buffers in the classifier
     (and runs without the GIL), so threads sharing one corrupt each other's detections."""
+    import cv2
+
     if not hasattr(_per_thread, "detector"):
         path = _cascade_path()
         _per_thread.detector = None if path is None else cv2.CascadeClassifier(str(path))
@@ -73,6 +82,8 @@ def region_bounds(width: int, region: FaceRegion) -> tuple[int, int]:
 def largest_face(frame: np.ndarray, region: FaceRegion = None) -> tuple[int, int, int, int] | None:
     """Box `(x, y, w, h)` in full-frame pixels of the largest face in `frame` (RGB `(H, W, 3)`),
     searched within `region`; None when no face is found."""
+    import cv2
+
     detector = face_detector()
     if detector is None:
         return None
@@ -94,6 +105,8 @@ def largest_face(frame: np.ndarray, region: FaceRegion = None) -> tuple[int, int
 
 def square_crop(frame: np.ndarray, box: tuple[int, int, int, int], size: int) -> np.ndarray:
     """A `(size, size, 3)` square around `box` with FACE_MARGIN, kept inside the frame."""
+    import cv2
+
     height, width = frame.shape[:2]
     x, y, w, h = box
     side = min(int(max(w, h) * (1 + 2 * FACE_MARGIN)), height, width)
@@ -105,6 +118,8 @@ def square_crop(frame: np.ndarray, box: tuple[int, int, int, int], size: int) ->
 
 def letterbox(frame: np.ndarray, size: int) -> np.ndarray:
     """The whole `frame` scaled into a black `(size, size, 3)` square, aspect ratio kept."""
+    import cv2
+
     height, width = frame.shape[:2]
     scale = size / max(height, width)
     new_w, new_h = max(1, round(width * scale)), max(1, round(height * scale))

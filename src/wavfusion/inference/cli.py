@@ -4,6 +4,11 @@ One JSON object per file on stdout (one per line, as each finishes), or a table 
 `--format table`. A recording longer than the model's `max_seconds` becomes an emotion
 timeline (segments, each predicted; see timeline_cli.py and docs/timeline.md). A file that cannot be predicted is named on stderr with the reason and
 skipped; the others are still predicted, and the exit code is 1 when any file failed.
+
+Fast path: when RUN holds a fresh model.onnx (`wavfusion export RUN`) and every file is an
+audio-only clip the graph answers exactly (no transcript, no timeline, on the CPU), the files
+are predicted with onnxruntime, without importing torch (onnx_predictor.py); otherwise, or
+when onnxruntime is not installed, with the torch Predictor, as before.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from wavfusion.asr.transcripts import add_transcribe_options
@@ -18,6 +24,7 @@ from wavfusion.cli_options import (
     add_device_option,
     add_threads_option,
     apply_threads,
+    cuda_device_present,
     resolve_device,
 )
 from wavfusion.data.errors import DataError, Problem
@@ -57,17 +64,33 @@ def _is_timeline(args: argparse.Namespace, predictor, file: Path) -> bool:
     return resolve_mode(args.segments, seconds, model_seconds) != "off"
 
 
-def run_predict(args: argparse.Namespace) -> int:
-    if args.transcript is not None and len(args.files) > 1:
-        print("wavfusion predict: error: --transcript gives one text for one file; for "
-              "several files use --transcripts CSV", file=sys.stderr)
-        return 2
-    problem = option_problem(args)
-    if problem is not None:
-        print(f"wavfusion predict: error: {problem}", file=sys.stderr)
-        return 2
+def _fast_predictor(args: argparse.Namespace):
+    """RUN's OnnxPredictor when this request is one its model.onnx answers exactly (every
+    file an audio-only clip within max_seconds, no transcript, no timeline, on the CPU);
+    None otherwise: the torch path predicts."""
+    on_cpu = args.device == "cpu" or (args.device == "auto" and not cuda_device_present())
+    if (args.transcript is not None or args.transcripts is not None or args.transcribe
+            or wants_timeline(args) or not on_cpu):
+        return None
+    try:
+        from wavfusion.inference.onnx_predictor import OnnxPredictor
+    except ImportError:  # onnxruntime is not installed
+        return None
+    try:
+        predictor = OnnxPredictor.from_run(args.model, args.threads)
+    except (RuntimeError, OSError) as error:  # onnxruntime refused the file
+        print(f"wavfusion predict: {args.model}/model.onnx cannot be loaded ({error}); "
+              "predicting with torch", file=sys.stderr)
+        return None
+    if predictor is None or not all(predictor.answers(file) for file in args.files):
+        return None
+    return predictor
+
+
+def _torch_predict(args: argparse.Namespace) -> Callable[[Path], dict | None] | int:
+    """The torch Predictor's prediction of one file (None: it printed a timeline), or the
+    exit code 2 when RUN cannot be loaded."""
     from wavfusion.inference.predictor import Predictor
-    from wavfusion.inference.table import format_table
     from wavfusion.quiet import quiet_third_party
 
     quiet_third_party()  # e.g. transformers' "Loading weights" bars on every run
@@ -81,18 +104,45 @@ def run_predict(args: argparse.Namespace) -> int:
     except (DataError, FileNotFoundError, ValueError) as error:
         print(f"wavfusion predict: error: {error}", file=sys.stderr)
         return 2
+    timelines = 0
+
+    def predict(file: Path) -> dict | None:
+        nonlocal timelines
+        if _is_timeline(args, predictor, file):
+            print_timeline(predictor.predict_timeline(file, args.segments, options,
+                                                      args.subtitles), args, timelines == 0)
+            timelines += 1
+            return None
+        return predictor.predict(file, transcript_of(file))
+
+    return predict
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    if args.transcript is not None and len(args.files) > 1:
+        print("wavfusion predict: error: --transcript gives one text for one file; for "
+              "several files use --transcripts CSV", file=sys.stderr)
+        return 2
+    problem = option_problem(args)
+    if problem is not None:
+        print(f"wavfusion predict: error: {problem}", file=sys.stderr)
+        return 2
+    from wavfusion.inference.table import format_table
+
+    fast = _fast_predictor(args)
+    predict = fast.predict if fast is not None else _torch_predict(args)
+    if isinstance(predict, int):
+        return predict
     results, failures, timelines = [], [], 0
     for file in args.files:
         try:
-            if _is_timeline(args, predictor, file):
-                print_timeline(predictor.predict_timeline(file, args.segments, options,
-                                                          args.subtitles), args, timelines == 0)
-                timelines += 1
-                continue
-            result = predictor.predict(file, transcript_of(file))
+            result = predict(file)
         except DataError as error:
             failures.append(Problem(str(file), error.reason))
             print(f"wavfusion predict: {file}: {error.reason} (skipped)", file=sys.stderr)
+            continue
+        if result is None:  # a timeline, printed
+            timelines += 1
             continue
         results.append(result)
         if args.format == "json":

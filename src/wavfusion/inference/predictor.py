@@ -37,8 +37,18 @@ from wavfusion.data.manifest import Manifest, ManifestRow
 from wavfusion.features.audio import AudioPrefix
 from wavfusion.features.extract import FrozenEncoders, decode_row, encode_part
 from wavfusion.features.identity import compute_settings, image_identity, text_identity
+from wavfusion.inference.clip import (
+    NO_SPEECH,
+    NOT_USED,
+    PAST_LIMIT_SECONDS,
+    ClipTooLong,
+    PredictionError,
+    check_decoded_length,
+    missing_modalities,
+    prediction_result,
+)
 from wavfusion.inference.recording import declared_seconds
-from wavfusion.inference.result import gate_means, gate_note, json_safe
+from wavfusion.inference.result import gate_means
 from wavfusion.inference.run_features import (
     RunFeatures,
     RunMismatchError,
@@ -47,33 +57,10 @@ from wavfusion.inference.run_features import (
 )
 from wavfusion.model.wavfusion import WavFusion, WavFusionOutput
 
-NOT_USED = "not used by this model"
-NO_VIDEO = "audio-only file"
-NO_TRANSCRIPT = "no transcript given"
-NO_SPEECH = "no speech recognised (--transcribe)"
-TIMING_DIGITS = 4  # seconds, rounded in the result
-PROBABILITY_DIGITS = 6
-SHORTEST_SAMPLES = 400  # 25 ms at 16 kHz: one window of the audio backbone's first conv
-PAST_LIMIT_SECONDS = 0.1  # decoded beyond max_seconds, to tell a clip that goes on past it
-
 T = TypeVar("T")
 
 if TYPE_CHECKING:
     from wavfusion.inference.timeline import TimelineOptions
-
-
-class PredictionError(DataError):
-    """A file that could not be predicted; `item` is the file as given, `reason` says why."""
-
-
-class ClipTooLong(PredictionError):
-    """A clip longer than the model hears at once: predict its timeline instead."""
-
-    def __init__(self, item, seconds: float, limit: float) -> None:
-        super().__init__(item, f"the clip lasts {seconds:.1f} s, longer than the {limit:g} s "
-                         "the model hears at once (max_seconds); predict its timeline "
-                         "instead: Predictor.predict_timeline, or wavfusion predict "
-                         "--segments auto")
 
 
 def _load_encoders(model: WavFusion, features: RunFeatures, folder: Path,
@@ -168,11 +155,7 @@ class Predictor:
             Manifest(Path.cwd() / "predict", []), row, probe))
         if decoded.error is not None:
             raise PredictionError(path, decoded.error.removeprefix(f"{row.audio}: "))
-        if decoded.audio is not None and len(decoded.audio) > limit * media.SAMPLE_RATE:
-            raise ClipTooLong(path, len(decoded.audio) / media.SAMPLE_RATE, limit)
-        if decoded.audio is not None and len(decoded.audio) < SHORTEST_SAMPLES:
-            raise PredictionError(path, f"the audio lasts {len(decoded.audio) / 16000:.3f} s, "
-                                  f"shorter than the {SHORTEST_SAMPLES / 16:g} ms the model needs")
+        check_decoded_length(path, decoded.audio, limit)
         source = "given" if row.text else None
         if "text" in missing and self.transcribe and missing["text"] != NOT_USED:
             from wavfusion.asr.transcribe import transcribe
@@ -195,20 +178,8 @@ class Predictor:
         probabilities = torch.softmax(output.logits.float(), dim=-1)[0].tolist()
         gates = gate_means(output.gates, output.audio_mask)
         timings["total"] = time.perf_counter() - started
-        result = {
-            "file": str(path),
-            "label": self.labels[max(range(len(probabilities)), key=probabilities.__getitem__)],
-            "probabilities": {name: round(value, PROBABILITY_DIGITS)
-                              for name, value in zip(self.labels, probabilities)},
-            "modalities": used,
-            "missing": missing,
-            "transcript": row.text or None,
-            "transcript_source": source,
-            "gates": gates,
-            "gates_note": gate_note(used, len(gates)),
-            "timings": {name: round(value, TIMING_DIGITS) for name, value in timings.items()},
-        }
-        return json_safe(result)
+        return prediction_result(path, self.labels, probabilities, used, missing, row.text,
+                                 source, gates, timings)
 
     def _row(self, path: str | Path,
              transcript: str | None) -> tuple[ManifestRow, dict[str, str]]:
@@ -224,13 +195,8 @@ class Predictor:
         if seconds is not None and seconds > limit:
             raise ClipTooLong(path, seconds, limit)
         modalities = self.model.config.modalities
-        missing = {name: NOT_USED for name in ("audio", "text", "visual")
-                   if name not in modalities}
         text = (transcript or "").strip() if "text" in modalities else ""
-        if not text and "text" in modalities:
-            missing["text"] = NO_TRANSCRIPT
-        if not video and "visual" in modalities:
-            missing["visual"] = NO_VIDEO
+        missing = missing_modalities(modalities, bool(text), video)
         row = ManifestRow(id=location.name, audio=str(location), text=text,
                           video=str(location) if video and "visual" in modalities else "")
         return row, missing

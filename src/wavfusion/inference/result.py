@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:  # torch only for the torch predictor's gates: the ONNX path has none
+    import torch
 
 GATE_DIGITS = 4
+
+
+def gate_value(mean: float) -> float | None:
+    """One layer's mean P as the result shows it: rounded, None where P does not apply
+    (NaN: the clip had neither text nor video)."""
+    return round(mean, GATE_DIGITS) if math.isfinite(mean) else None
 
 
 def gate_means(gates: list[torch.Tensor], audio_mask: torch.Tensor | None) -> list[float | None]:
@@ -20,8 +27,7 @@ def gate_means(gates: list[torch.Tensor], audio_mask: torch.Tensor | None) -> li
     means: list[float | None] = []
     for gate in gates:
         frames = gate[0] if audio_mask is None else gate[0][audio_mask[0]]
-        value = float(frames.float().mean()) if frames.numel() else math.nan
-        means.append(round(value, GATE_DIGITS) if math.isfinite(value) else None)
+        means.append(gate_value(float(frames.float().mean()) if frames.numel() else math.nan))
     return means
 
 
@@ -49,4 +55,4 @@ def json_safe(value: Any) -> Any:
     return value
 
 
-__all__ = ["gate_means", "gate_note", "json_safe"]
+__all__ = ["gate_means", "gate_note", "gate_value", "json_safe"]

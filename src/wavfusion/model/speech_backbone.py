@@ -134,11 +134,16 @@ class SpeechBackbone(nn.Module):
         """
         with torch.set_grad_enabled(torch.is_grad_enabled() and not self.frozen):
             hidden, frame_mask = self.frontend(audio, audio_mask)
-            for layer in self.shallow_layers:
-                hidden = self.run_layer(layer, hidden, frame_mask)
-            if len(self.deep_layers) == 0:
-                hidden = self.final_norm(hidden)
-        return hidden, frame_mask
+            return self.shallow_layers_forward(hidden, frame_mask), frame_mask
+
+    def shallow_layers_forward(self, hidden: torch.Tensor, frame_mask: torch.Tensor):
+        """The shallow layers of Eq 7 on the front-end's output `hidden` (batch, frames,
+        width) -> X^a (batch, frames, width); with no deep layers, the final norm too."""
+        for layer in self.shallow_layers:
+            hidden = self.run_layer(layer, hidden, frame_mask)
+        if len(self.deep_layers) == 0:
+            hidden = self.final_norm(hidden)
+        return hidden
 
     def deep_forward(self, hidden: torch.Tensor, frame_mask: torch.Tensor, **contexts):
         """Deep fusion layers over X^a. Returns X^F (batch, frames, width) and one gate P

@@ -98,10 +98,13 @@ class WhisperBackbone(SpeechBackbone):
     def frontend(self, audio: torch.Tensor, audio_mask: torch.Tensor):
         clips = [clip[mask] for clip, mask in zip(audio, audio_mask)]
         features, frame_counts = self.front_end(clips)
+        return self.embed(features.to(audio.device), frame_counts.to(audio.device))
+
+    def embed(self, features: torch.Tensor, frame_counts: torch.Tensor):
+        """Whisper's stem on log-mel `features` (batch, num_mel_bins, frames) with
+        `frame_counts` (batch,) valid frames -> (batch, positions, width) and its mask."""
         # embed_features reads conv1/conv2/embed_positions/dropout from what it is given.
-        hidden, frame_mask = embed_features(self, features.to(audio.device),
-                                            frame_counts.to(audio.device))
-        return hidden, frame_mask
+        return embed_features(self, features, frame_counts)
 
     def run_layer(self, layer: nn.Module, hidden: torch.Tensor, frame_mask: torch.Tensor):
         return layer(hidden, key_padding_bias(frame_mask, hidden.dtype))
