@@ -76,11 +76,24 @@ RECIPES = {
     "steps600-crop": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                       "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                       "patience": 0, "crop": 0.5},
+    "steps600-ls": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
+                    "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+                    "patience": 0, "label_smoothing": 0.1},
+    "steps600-ema": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
+                     "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+                     "patience": 0, "ema": 0.995},
+    # two trainable deep layers of Whisper tiny's four (2 frozen): benchmarks/layer_probe.py
+    "steps600-deep2": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
+                       "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+                       "patience": 0, "deep_layers": 2},
     # the same crop on the waveform: no audio cache, the frozen prefix hears the cropped clip
     "steps600-rawcrop": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
                          "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
                          "patience": 0, "crop": 0.5, "raw_audio": True},
 }
+
+
+MODEL_KEYS = ("dropout", "deep_layers")  # recipe keys that are WavFusionConfig's
 
 
 class TestCurve(L.Callback):
@@ -137,9 +150,11 @@ def cpu_seconds() -> float:
 def run_one(manifest, cache: Path, work: Path, recipe: str, fold: str, seed: int,
             curve_every: int = 1) -> dict:
     changes = dict(RECIPES[recipe])
+    model_changes = {k: changes.pop(k) for k in list(changes) if k in MODEL_KEYS}
+    if "deep_layers" in model_changes:  # another prefix: its own cache beside the given one
+        cache = cache.parent / f"{cache.name}-deep{model_changes['deep_layers']}"
     base = TrainSettings(manifest=manifest.path, out=work / "runs" / f"{recipe}-{fold}-{seed}",
                          cache=cache, seed=seed, progress=False)
-    model_changes = {k: changes.pop(k) for k in list(changes) if k in ("dropout",)}
     settings = dataclasses.replace(base, **changes,
                                    model=dataclasses.replace(base.model, **model_changes))
     curve = TestCurve(curve_every)
