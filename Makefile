@@ -68,6 +68,7 @@ bench: venv
 	$(PY) benchmarks/serve_load.py --record  # 50 clients x 10 5-s clips + 20 bad uploads
 	$(PY) benchmarks/ravdess_probe.py --train-every 4  # both windows, ~10 min
 	$(PY) benchmarks/generalisation.py --folds A,B --seeds 0,1,2 --record  # ~6 x 10 CPU min
+	$(PY) benchmarks/layer_probe.py --record  # the probe on every encoder layer, ~5 CPU min
 	$(PY) benchmarks/render.py
 
 demo: venv

@@ -31,7 +31,7 @@ class TrainSettings:
     backbone_lr_scale: float = 0.1  # LR multiplier of the pretrained deep-layer weights
     warmup: float = 0.1  # fraction of the steps with a linear learning-rate warm-up
     schedule: str = "cosine"  # after warm-up: constant, cosine or linear decay to 0
-    label_smoothing: float = 0.0  # of the training cross-entropy
+    label_smoothing: float = 0.1  # of the training cross-entropy
     time_mask: float = 0.0  # share of each clip's prefix frames zeroed in training (augment.py)
     channel_mask: float = 0.0  # share of the prefix features' width zeroed, one band per clip
     crop: float = 0.0  # at most this share of each clip's prefix frames cut off its ends

@@ -48,7 +48,8 @@ def train_settings(settings: DemoSettings, manifest_path: Path) -> TrainSettings
         epochs=settings.epochs, min_steps=0, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, patience=settings.patience, progress=False,
         # the demo's own tuned recipe: one constant learning rate for every weight
-        backbone_lr_scale=1.0, warmup=0.0, schedule="constant", model=settings.model,
+        backbone_lr_scale=1.0, warmup=0.0, schedule="constant", label_smoothing=0.0,
+        model=settings.model,
     )
 
 
