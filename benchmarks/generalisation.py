@@ -42,54 +42,39 @@ from wavfusion.training.run import TrainSettings, train
 DEFAULT_DATA = Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
 FOLDS = {"A": ({*range(1, 15)}, {15, 16}), "B": ({*range(7, 21)}, {5, 6}),
          "S": ({1, 2, 3, 4}, {5, 6})}  # (train actors, val actors); the rest is test
-OLD = {"epochs": 20, "learning_rate": 1e-4, "patience": 5}  # before the recipe work
+# Every recipe names what it sets, against the defaults of the time it was measured, so that
+# a default changed since does not change a recorded recipe.
+OLD = {"epochs": 20, "learning_rate": 1e-4, "patience": 5, "backbone_lr_scale": 1.0,
+       "warmup": 0.0, "schedule": "constant", "label_smoothing": 0.0}  # before the recipe work
+GROUPS = {"learning_rate": 1e-3, "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
+          "patience": 0, "label_smoothing": 0.0}  # two learning rates, warm-up + cosine
+COSINE = {**GROUPS, "epochs": 12}
+# epochs by steps (epochs None): 12, or more to make min_steps (fold S: 15 steps an epoch)
+STEPS600 = {**GROUPS, "epochs": None, "min_steps": 600}
 RECIPES = {
-    "default": {},  # TrainSettings' defaults as they are now (= "cosine")
+    "default": {},  # TrainSettings' defaults as they are now (= "steps600-ls-last")
     "old": OLD,
     "old-groups": {**OLD, "learning_rate": 1e-3, "backbone_lr_scale": 0.1},
-    "cosine": {"epochs": 12, "learning_rate": 1e-3, "backbone_lr_scale": 0.1, "warmup": 0.1,
-               "schedule": "cosine", "patience": 0},
-    "cosine-ema": {"epochs": 12, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
-                   "warmup": 0.1, "schedule": "cosine", "patience": 0, "ema": 0.99},
-    "cosine-ls": {"epochs": 12, "learning_rate": 1e-3, "backbone_lr_scale": 0.1, "warmup": 0.1,
-                  "schedule": "cosine", "patience": 0, "label_smoothing": 0.1},
-    "cosine-drop": {"epochs": 12, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
-                    "warmup": 0.1, "schedule": "cosine", "patience": 0, "dropout": 0.3},
-    "cosine-3e-4": {"epochs": 12, "learning_rate": 3e-4, "backbone_lr_scale": 0.3,
-                    "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    "cosine-e40": {"epochs": 40, "learning_rate": 1e-3, "backbone_lr_scale": 0.1,
-                   "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # epochs by steps (epochs None): 12, or more to make min_steps (fold S: 15 steps an epoch);
-    # "steps600" = the default now
-    "steps600": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                 "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    "steps1000": {"epochs": None, "min_steps": 1000, "learning_rate": 1e-3,
-                  "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine", "patience": 0},
-    # 19 epochs (1007 steps on 840 clips); run on the full folds only
-    "e19-steps600": {"epochs": 19, "min_steps": 600, "learning_rate": 1e-3,
-                     "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                     "patience": 0},
-    "steps600-mask": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                      "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                      "patience": 0, "time_mask": 0.1, "channel_mask": 0.1},
+    "cosine": COSINE,
+    "cosine-ema": {**COSINE, "ema": 0.99},
+    "cosine-ls": {**COSINE, "label_smoothing": 0.1},
+    "cosine-drop": {**COSINE, "dropout": 0.3},
+    "cosine-3e-4": {**COSINE, "learning_rate": 3e-4, "backbone_lr_scale": 0.3},
+    "cosine-e40": {**COSINE, "epochs": 40},
+    "steps600": STEPS600,
+    "steps1000": {**STEPS600, "min_steps": 1000},
+    "e19-steps600": {**STEPS600, "epochs": 19},  # 1007 steps on 840 clips
+    "steps600-mask": {**STEPS600, "time_mask": 0.1, "channel_mask": 0.1},
     # up to half of each clip's frames cut off its ends, as a long recording's segment is heard
-    "steps600-crop": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                      "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                      "patience": 0, "crop": 0.5},
-    "steps600-ls": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                    "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                    "patience": 0, "label_smoothing": 0.1},
-    "steps600-ema": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                     "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                     "patience": 0, "ema": 0.995},
+    "steps600-crop": {**STEPS600, "crop": 0.5},
+    "steps600-ls": {**STEPS600, "label_smoothing": 0.1},
+    "steps600-ls-last": {**STEPS600, "label_smoothing": 0.1, "select": "last"},  # the default
+    "steps600-ema": {**STEPS600, "ema": 0.995},
     # two trainable deep layers of Whisper tiny's four (2 frozen): benchmarks/layer_probe.py
-    "steps600-deep2": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                       "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                       "patience": 0, "deep_layers": 2},
-    # the same crop on the waveform: no audio cache, the frozen prefix hears the cropped clip
-    "steps600-rawcrop": {"epochs": None, "min_steps": 600, "learning_rate": 1e-3,
-                         "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-                         "patience": 0, "crop": 0.5, "raw_audio": True},
+    "steps600-deep2": {**STEPS600, "deep_layers": 2},
+    # the crop on the waveform: no audio cache, the frozen prefix hears the cropped clip
+    "steps600-rawcrop": {**STEPS600, "crop": 0.5, "raw_audio": True},
+    "ls-rawcrop": {**STEPS600, "label_smoothing": 0.1, "crop": 0.5, "raw_audio": True},
 }
 
 
@@ -209,6 +194,19 @@ def summary(entries: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def last_epoch_runs(entries: list[dict], source: str, target: str) -> list[dict]:
+    """Runs of `target` (= `source` with select "last") read from `source`'s runs where
+    `target` has none of its own: the test curve restores torch's generator and always scores
+    the last epoch, so its last point is what select "last" keeps. Marked `read_from`."""
+    if RECIPES[target] != {**RECIPES[source], "select": "last"}:
+        raise SystemExit(f"{target} is not {source} with select 'last'")
+    done = {(e["fold"], e["seed"]) for e in entries if e["recipe"] == target}
+    return [{**e, "recipe": target, "settings": RECIPES[target], "read_from": source,
+             "test_wf1": e["curve"][-1]["test_wf1"], "best_epoch": e["curve"][-1]["epoch"]}
+            for e in entries if e["recipe"] == source and (e["fold"], e["seed"]) not in done
+            and e["curve"] and e["curve"][-1]["epoch"] + 1 == e["epochs_run"]]
+
+
 def record_table(entries: list[dict], command: str, default: str = "default") -> None:
     """`default`: the recipe that the training defaults are (its rows are the table's)."""
     from results import record
@@ -221,9 +219,12 @@ def record_table(entries: list[dict], command: str, default: str = "default") ->
         rows.append([entry["fold"], entry["seed"], round(entry["test_wf1"], 2),
                      round(baseline["test_wf1"], 2) if baseline else "",
                      round(entry["test_wf1"] - baseline["test_wf1"], 2) if baseline else "",
-                     round(entry["cpu_min"], 1)])
+                     round(entry["cpu_min"], 1),
+                     f"last epoch of the {entry['read_from']} run" if "read_from" in entry
+                     else "own run"])
     record("generalisation", "Default `train` vs `probe`, unseen RAVDESS actors (test WF1)",
-           command, ["fold", "seed", "train WF1", "probe WF1", "train - probe", "CPU min"],
+           command, ["fold", "seed", "train WF1", "probe WF1", "train - probe", "CPU min",
+                     "run"],
            rows, notes="Folds: A train actors 1-14, val 15-16, test 17-20; B train 7-20, "
            "val 5-6, test 1-4; S train 1-4, val 5-6, test 7-20. Every recipe measured: "
            "WORK/results.jsonl and the closing note of the recipe work.\n\n" + summary(entries))
@@ -243,6 +244,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--curve-every", type=int, default=1, help="test WF1 every N epochs "
                         "(and the last); its CPU time is left out of a run's cost")
+    parser.add_argument("--last-of", default="", help="SOURCE:TARGET,...: also report "
+                        "TARGET (SOURCE with select 'last') from SOURCE's runs' last epoch")
     parser.add_argument("--record", action="store_true")
     parser.add_argument("--as-default", default="default", help="the recipe whose runs "
                         "--record reports as the default (one with the same settings)")
@@ -279,6 +282,8 @@ def main() -> None:
                       f"(epoch {entry['best_epoch']}), {entry['cpu_min']:.1f} CPU min",
                       flush=True)
     entries = load(path)
+    for pair in filter(None, args.last_of.split(",")):
+        entries += last_epoch_runs(entries, *pair.split(":"))
     print(summary(entries))
     if args.record:
         record_table(entries, "python benchmarks/generalisation.py " + " ".join(sys.argv[1:]),

@@ -75,7 +75,7 @@ def test_train_help_shows_defaults(capsys):
         main(["train", "--help"])
     text = " ".join(capsys.readouterr().out.split())
     for shown in ("default: 600)", "default: 0.001)", "default: 16)", "default: auto)",
-                  "default: cosine)", "default: val_wf1)"):
+                  "default: cosine)", "default: last)", "default: 0.1)"):
         assert shown in text
 
 

@@ -74,6 +74,10 @@ def test_selection_keeps_the_epoch_asked_for(select, kept):
                                                     "val_loss": torch.tensor(loss)})
         best.on_validation_end(trainer, module)
     assert best.best_epoch == kept
+    line = best.kept_line()
+    assert line.startswith(f"kept epoch {kept + 1} of 4 run (")
+    assert {"val_wf1": "best val WF1 50.0", "val_loss": "lowest val loss 1.000",
+            "last": "the last; val WF1 30.0"}[select] in line
 
 
 def test_early_stopping_watches_the_selected_metric(tiny_manifest, tiny_backbone, tmp_path):

@@ -76,6 +76,14 @@ class BestWeights(L.Callback):
             self.state = {k: v.detach().cpu().clone() for k, v in module.model.state_dict().items()
                           if k not in frozen}
 
+    def kept_line(self) -> str:
+        """What was kept, in one line (printed at the end of a run)."""
+        which = {"val_wf1": f"best val WF1 {self.best_score:.1f}",
+                 "val_loss": f"lowest val loss {self.best_loss:.3f}, val WF1 "
+                             f"{self.best_score:.1f}",
+                 "last": f"the last; val WF1 {self.best_score:.1f}"}[self.select]
+        return f"kept epoch {self.best_epoch + 1} of {self.epochs_validated} run ({which})"
+
     def state_dict(self) -> dict[str, Any]:  # part of last.ckpt (resume)
         return {"best_score": self.best_score, "best_epoch": self.best_epoch,
                 "best_loss": self.best_loss,
@@ -158,8 +166,7 @@ def train(settings: TrainSettings, manifest: Manifest | None = None,
         return {}
     if best.state is not None:
         best.restore(model)
-        print(f"kept epoch {best.best_epoch + 1} of {best.epochs_validated} run (best val WF1 "
-              f"{best.best_score:.1f})")
+        print(best.kept_line())
     model.save_pretrained(settings.out)
     results = {"best_epoch": best.best_epoch, "epochs_run": best.epochs_validated,
                "interrupted": trainer.interrupted}

@@ -36,7 +36,7 @@ class TrainSettings:
     channel_mask: float = 0.0  # share of the prefix features' width zeroed, one band per clip
     crop: float = 0.0  # at most this share of each clip's prefix frames cut off its ends
     ema: float = 0.0  # EMA decay per step of the weights validated and kept (0: off)
-    select: str = "val_wf1"  # the epoch kept: best val_wf1, lowest val_loss, or last
+    select: str = "last"  # the epoch kept: best val_wf1, lowest val_loss, or last
     seed: int = 0
     class_weighting: bool = False  # inverse-frequency weights in the cross-entropy
     accumulate: int = 1

@@ -49,7 +49,7 @@ def train_settings(settings: DemoSettings, manifest_path: Path) -> TrainSettings
         learning_rate=settings.learning_rate, patience=settings.patience, progress=False,
         # the demo's own tuned recipe: one constant learning rate for every weight
         backbone_lr_scale=1.0, warmup=0.0, schedule="constant", label_smoothing=0.0,
-        model=settings.model,
+        select="val_wf1", model=settings.model,
     )
 
 
