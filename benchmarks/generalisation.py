@@ -45,9 +45,10 @@ FOLDS = {"A": ({*range(1, 15)}, {15, 16}), "B": ({*range(7, 21)}, {5, 6}),
 # Every recipe names what it sets, against the defaults of the time it was measured, so that
 # a default changed since does not change a recorded recipe.
 OLD = {"epochs": 20, "learning_rate": 1e-4, "patience": 5, "backbone_lr_scale": 1.0,
-       "warmup": 0.0, "schedule": "constant", "label_smoothing": 0.0}  # before the recipe work
+       "warmup": 0.0, "schedule": "constant", "label_smoothing": 0.0,
+       "select": "val_wf1"}  # before the recipe work
 GROUPS = {"learning_rate": 1e-3, "backbone_lr_scale": 0.1, "warmup": 0.1, "schedule": "cosine",
-          "patience": 0, "label_smoothing": 0.0}  # two learning rates, warm-up + cosine
+          "patience": 0, "label_smoothing": 0.0, "select": "val_wf1"}  # two rates, cosine
 COSINE = {**GROUPS, "epochs": 12}
 # epochs by steps (epochs None): 12, or more to make min_steps (fold S: 15 steps an epoch)
 STEPS600 = {**GROUPS, "epochs": None, "min_steps": 600}
