@@ -71,6 +71,7 @@ RECIPES = {
     "steps600-ls": {**STEPS600, "label_smoothing": 0.1},
     "steps600-ls-last": {**STEPS600, "label_smoothing": 0.1, "select": "last"},  # the default
     "steps600-ema": {**STEPS600, "ema": 0.995},
+    "ls-last-ema": {**STEPS600, "label_smoothing": 0.1, "select": "last", "ema": 0.995},
     # two trainable deep layers of Whisper tiny's four (2 frozen): benchmarks/layer_probe.py
     "steps600-deep2": {**STEPS600, "deep_layers": 2},
     # the crop on the waveform: no audio cache, the frozen prefix hears the cropped clip
