@@ -14,8 +14,8 @@ from pathlib import Path
 
 DEVICE_HELP = ("auto (a CUDA GPU when present, else the CPU), cpu, cuda or cuda:N; under a "
                "distributed launcher, auto and cuda pick cuda:LOCAL_RANK")
-THREADS_HELP = ("torch CPU threads (default: {default}); 1 is much faster when other jobs "
-                "share the cores")
+THREADS_HELP = ("CPU threads of torch, or of onnxruntime on predict's fast path (default: "
+                "{default}); 1 is much faster when other jobs share the cores")
 _DEVICE = re.compile(r"^(auto|cpu|cuda|cuda:\d+)$")
 
 
