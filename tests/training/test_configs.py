@@ -102,7 +102,8 @@ def test_a_tiny_config_trains_and_its_run_folder_reruns_it(tiny_manifest, tiny_b
     assert stored["model"]["deep_layers"] == 2 and stored["batch_size"] == 6
     card = (run / "README.md").read_text()
     for part in ("## Data and protocol", "## Metrics", "## Intended use and limits",
-                 "## Licences", "CC BY-NC-SA 4.0", "neutral, happy, sad", "| test | 6 |"):
+                 "## Licences", "CC BY-NC-SA 4.0", "neutral, happy, sad", "| test | 6 |",
+                 "the last epoch was kept"):
         assert part in card, part
     # the stored config reruns the same run (into another folder here)
     assert main(["train", "--config", str(run / "config.yaml"), "--out",

@@ -32,8 +32,7 @@ DATASETS: dict[str, dict[str, str]] = {
         "url": "https://zenodo.org/record/1188976",
     },
 }
-SELECTION_TEXT = {"val_wf1": "best weighted F1", "val_loss": "lowest loss",
-                  "last": "the last epoch"}
+SELECTION_TEXT = {"val_wf1": "best weighted F1", "val_loss": "lowest loss"}
 # Licences of the encoders we ship defaults for (the run's own encoder names are shown as
 # they are; an encoder not listed here must be checked by the user).
 ENCODER_LICENCES = {
@@ -115,8 +114,11 @@ def model_card(settings, config, features, rows, results: dict[str, Any],
         "## Data and protocol", "",
         f"- Data: {entry['title'] if entry else name}"
         + (f" ({entry['url']})" if entry else ""),
-        (f"- Manifest: `{settings.manifest}`; the epoch kept was chosen on the val split "
-        f"({SELECTION_TEXT.get(settings.select, settings.select)}) and scored once on test."),
+        (f"- Manifest: `{settings.manifest}`; " + (
+            "the last epoch was kept (the val split is reported, not used to choose) "
+            if settings.select == "last" else "the epoch kept was chosen on the val split "
+            f"({SELECTION_TEXT.get(settings.select, settings.select)}) ") + "and scored "
+         "once on test."),
         f"- Labels (logit order): {', '.join(labels)}", "",
         *_split_table(rows, labels), "",
         "## Metrics", "",
