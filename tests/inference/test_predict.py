@@ -109,7 +109,7 @@ def test_a_clip_longer_than_max_seconds_is_refused_not_cut(predictor, tmp_path, 
     with pytest.raises(ClipTooLong, match=r"long\.wav.*31\.0 s.*30 s .*predict_timeline"):
         predictor.predict(long_clip)
     # A container that declares no duration: the decoded length tells.
-    monkeypatch.setattr("wavfusion.inference.predictor.declared_seconds", lambda path: None)
+    monkeypatch.setattr("wavfusion.inference.clip.declared_seconds", lambda path: None)
     with pytest.raises(ClipTooLong, match="--segments auto"):
         predictor.predict(long_clip)
 

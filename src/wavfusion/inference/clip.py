@@ -12,7 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from wavfusion.data import media
 from wavfusion.data.errors import DataError
+from wavfusion.data.media import SAMPLE_RATE
+from wavfusion.inference.recording import declared_seconds
 from wavfusion.inference.result import gate_note, json_safe
 
 NOT_USED = "not used by this model"
@@ -21,7 +24,6 @@ NO_TRANSCRIPT = "no transcript given"
 NO_SPEECH = "no speech recognised (--transcribe)"
 TIMING_DIGITS = 4  # seconds, rounded in the result
 PROBABILITY_DIGITS = 6
-SAMPLE_RATE = 16_000
 SHORTEST_SAMPLES = 400  # 25 ms at 16 kHz: one window of the audio backbone's first conv
 PAST_LIMIT_SECONDS = 0.1  # decoded beyond max_seconds, to tell a clip that goes on past it
 
@@ -40,6 +42,21 @@ class ClipTooLong(PredictionError):
                          "--segments auto")
 
 
+def probe_clip(path: str | Path, limit: float) -> tuple[Path, bool]:
+    """`(absolute path, whether it has a video stream)` of a file to predict at once;
+    PredictionError when it cannot be opened, ClipTooLong when its container declares more
+    than `limit` seconds (a file that declares no length is checked once decoded)."""
+    location = Path(path).absolute()
+    try:
+        video = media.has_video(location)
+        seconds = declared_seconds(location)
+    except DataError as error:
+        raise PredictionError(path, error.reason) from error
+    if seconds is not None and seconds > limit:
+        raise ClipTooLong(path, seconds, limit)
+    return location, video
+
+
 def check_decoded_length(path: str | Path, audio: np.ndarray | None, limit: float) -> None:
     """ClipTooLong when the decoded `audio` `(samples,)` lasts longer than `limit` seconds,
     PredictionError when it is shorter than SHORTEST_SAMPLES (None: no audio, nothing to
@@ -50,7 +67,8 @@ def check_decoded_length(path: str | Path, audio: np.ndarray | None, limit: floa
         raise ClipTooLong(path, len(audio) / SAMPLE_RATE, limit)
     if len(audio) < SHORTEST_SAMPLES:
         raise PredictionError(path, f"the audio lasts {len(audio) / SAMPLE_RATE:.3f} s, "
-                              f"shorter than the {SHORTEST_SAMPLES / 16:g} ms the model needs")
+                              f"shorter than the {SHORTEST_SAMPLES / SAMPLE_RATE * 1000:g} ms the model "
+                              "needs")
 
 
 def missing_modalities(modalities: list[str], has_transcript: bool,
@@ -86,4 +104,4 @@ def prediction_result(path: str | Path, labels: list[str], probabilities: list[f
 
 
 __all__ = ["ClipTooLong", "PredictionError", "check_decoded_length", "missing_modalities",
-           "prediction_result"]
+           "prediction_result", "probe_clip"]

@@ -27,11 +27,11 @@ from wavfusion.data import media
 from wavfusion.data.errors import DataError
 from wavfusion.inference.clip import (
     PAST_LIMIT_SECONDS,
-    ClipTooLong,
     PredictionError,
     check_decoded_length,
     missing_modalities,
     prediction_result,
+    probe_clip,
 )
 from wavfusion.inference.onnx_record import (
     LOG_MEL,
@@ -92,21 +92,15 @@ class OnnxPredictor:
         (see `answers`)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        location = Path(path).absolute()
         limit = self.record.max_seconds
         modalities = self.record.modalities
+        location, video = probe_clip(path, limit)
+        if video and "visual" in modalities:
+            raise ValueError(f"{path}: a video, which this model would use: predict it with "
+                             "the torch Predictor")
         try:
-            video = media.has_video(location)
-            seconds = declared_seconds(location)
-            if seconds is not None and seconds > limit:
-                raise ClipTooLong(path, seconds, limit)
-            if video and "visual" in modalities:
-                raise ValueError(f"{path}: a video, which this model would use: predict it "
-                                 "with the torch Predictor")
             audio = media.load_audio(location, max_seconds=limit + PAST_LIMIT_SECONDS)
         except DataError as error:
-            if isinstance(error, PredictionError):
-                raise
             raise PredictionError(path, str(error).removeprefix(f"{location}: ")) from error
         timings["decode"] = time.perf_counter() - started
         check_decoded_length(path, audio, limit)

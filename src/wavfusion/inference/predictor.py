@@ -31,8 +31,6 @@ from wavfusion.backbones.errors import BackboneError
 from wavfusion.backbones.image import ImageFeatureEncoder
 from wavfusion.backbones.text import TextFeatureEncoder
 from wavfusion.batching import Example, collate, model_inputs
-from wavfusion.data import media
-from wavfusion.data.errors import DataError
 from wavfusion.data.manifest import Manifest, ManifestRow
 from wavfusion.features.audio import AudioPrefix
 from wavfusion.features.extract import FrozenEncoders, decode_row, encode_part
@@ -46,8 +44,8 @@ from wavfusion.inference.clip import (
     check_decoded_length,
     missing_modalities,
     prediction_result,
+    probe_clip,
 )
-from wavfusion.inference.recording import declared_seconds
 from wavfusion.inference.result import gate_means
 from wavfusion.inference.run_features import (
     RunFeatures,
@@ -185,15 +183,7 @@ class Predictor:
              transcript: str | None) -> tuple[ManifestRow, dict[str, str]]:
         """The manifest row of one file (video only when the file has one and the model uses
         it) and the missing modalities with the reason."""
-        location = Path(path).absolute()
-        try:
-            video = media.has_video(location)
-            seconds = declared_seconds(location)
-        except DataError as error:
-            raise PredictionError(path, error.reason) from error
-        limit = self.encoders.options.max_seconds
-        if seconds is not None and seconds > limit:
-            raise ClipTooLong(path, seconds, limit)
+        location, video = probe_clip(path, self.encoders.options.max_seconds)
         modalities = self.model.config.modalities
         text = (transcript or "").strip() if "text" in modalities else ""
         missing = missing_modalities(modalities, bool(text), video)
